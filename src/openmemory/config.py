@@ -1,0 +1,160 @@
+"""Settings: the only reader of the environment.
+
+Variable names follow upstream OpenMemory (``OM_*``) so an existing ``.env`` keeps working. Build a
+``Settings`` once in an entry point and pass it down; nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from openmemory.errors import ConfigError
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+EmbedderKind = Literal["minilm", "synthetic", "openai", "ollama"]
+
+
+def _env(name: str, *more: str) -> AliasChoices:
+    return AliasChoices(name, *more)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from ``OM_*`` environment variables (and ``.env``)."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, case_sensitive=False, frozen=True
+    )
+
+    # storage
+    metadata_backend: Literal["sqlite", "postgres"] = Field(
+        "sqlite", validation_alias=_env("OM_METADATA_BACKEND"), description="Storage backend: sqlite or postgres."
+    )
+    db_path: Path = Field(
+        Path("data/openmemory.sqlite"),
+        validation_alias=_env("OM_DB_PATH"),
+        description="SQLite database file (created with its directory when missing).",
+    )
+    vector_table: str | None = Field(
+        None,
+        validation_alias=_env("OM_VECTOR_TABLE"),
+        description="Vector table name; unset = detect `vectors` (v1.2) or `openmemory_vectors`.",
+    )
+    auto_migrate: bool = Field(
+        True,
+        validation_alias=_env("OM_AUTO_MIGRATE"),
+        description="Apply pending schema migrations when a database is opened.",
+    )
+    busy_timeout_ms: int = Field(
+        5000, ge=0, validation_alias=_env("OM_BUSY_TIMEOUT_MS"), description="SQLite lock wait in ms."
+    )
+    pg_url: SecretStr | None = Field(
+        None,
+        validation_alias=_env("OM_PG_URL", "DATABASE_URL"),
+        description="PostgreSQL DSN; overrides the OM_PG_HOST.. parts.",
+    )
+    pg_host: str = Field("127.0.0.1", validation_alias=_env("OM_PG_HOST"), description="PostgreSQL host.")
+    pg_port: int = Field(5432, validation_alias=_env("OM_PG_PORT"), description="PostgreSQL port.")
+    pg_db: str = Field("openmemory", validation_alias=_env("OM_PG_DB"), description="PostgreSQL database.")
+    pg_user: str = Field("postgres", validation_alias=_env("OM_PG_USER"), description="PostgreSQL user.")
+    pg_password: SecretStr | None = Field(
+        None, validation_alias=_env("OM_PG_PASSWORD"), description="PostgreSQL password."
+    )
+    pg_schema: str = Field("public", validation_alias=_env("OM_PG_SCHEMA"), description="PostgreSQL schema.")
+    pg_table: str = Field(
+        "openmemory_memories", validation_alias=_env("OM_PG_TABLE"), description="PostgreSQL memories table."
+    )
+    pg_ssl: Literal["disable", "require", "verify-full", "prefer"] = Field(
+        "prefer", validation_alias=_env("OM_PG_SSL"), description="PostgreSQL TLS mode."
+    )
+    pg_create_db: bool = Field(
+        False,
+        validation_alias=_env("OM_PG_CREATE_DB"),
+        description="Create the PostgreSQL database when it does not exist.",
+    )
+
+    # embeddings
+    embeddings: EmbedderKind = Field(
+        "minilm",
+        validation_alias=_env("OM_EMBEDDINGS"),
+        description="Embedder: minilm (local, default), synthetic, openai, ollama.",
+    )
+    vec_dim: int = Field(
+        256, ge=8, le=8192, validation_alias=_env("OM_VEC_DIM"), description="Dimension of synthetic vectors."
+    )
+    embed_timeout_ms: int = Field(
+        30000, ge=1, validation_alias=_env("OM_EMBED_TIMEOUT_MS"), description="HTTP embedder timeout in ms."
+    )
+    openai_base_url: str = Field(
+        "https://api.openai.com/v1",
+        validation_alias=_env("OM_OPENAI_BASE_URL"),
+        description="OpenAI-compatible embeddings base URL.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("OM_OPENAI_API_KEY", "OPENAI_API_KEY"), description="OpenAI API key."
+    )
+    openai_model: str = Field(
+        "text-embedding-3-small", validation_alias=_env("OM_OPENAI_MODEL"), description="OpenAI model."
+    )
+    openai_dimensions: int | None = Field(
+        None, validation_alias=_env("OM_OPENAI_DIMENSIONS"), description="Requested OpenAI dimensions."
+    )
+    ollama_url: str = Field(
+        "http://localhost:11434", validation_alias=_env("OM_OLLAMA_URL", "OLLAMA_URL"), description="Ollama URL."
+    )
+    ollama_model: str = Field(
+        "nomic-embed-text", validation_alias=_env("OM_OLLAMA_MODEL"), description="Ollama embedding model."
+    )
+
+    # server
+    host: str = Field("127.0.0.1", validation_alias=_env("OM_HOST"), description="Address `opm serve` binds.")
+    port: int = Field(8080, ge=1, le=65535, validation_alias=_env("OM_PORT"), description="HTTP port.")
+    api_key: SecretStr | None = Field(None, validation_alias=_env("OM_API_KEY"), description="One API key.")
+    api_keys: SecretStr | None = Field(
+        None, validation_alias=_env("OM_API_KEYS"), description="Several keys: `key:tenant,key2:tenant2`."
+    )
+    admin_key: SecretStr | None = Field(
+        None, validation_alias=_env("OM_ADMIN_KEY"), description="Admin key: sees every tenant."
+    )
+    max_payload_size: int = Field(
+        1_000_000, ge=1024, validation_alias=_env("OM_MAX_PAYLOAD_SIZE"), description="Max body bytes."
+    )
+    decay_interval_minutes: float = Field(
+        1440, ge=0, validation_alias=_env("OM_DECAY_INTERVAL_MINUTES"), description="Decay job period (0=off)."
+    )
+    prune_interval_minutes: float = Field(
+        10080, ge=0, validation_alias=_env("OM_PRUNE_INTERVAL_MINUTES"), description="Waypoint prune period."
+    )
+    user_summary_interval: float = Field(
+        30, ge=0, validation_alias=_env("OM_USER_SUMMARY_INTERVAL"), description="Summary refresh (minutes)."
+    )
+
+    @field_validator("pg_schema", "pg_table", "vector_table")
+    @classmethod
+    def _safe_identifier(cls, value: str | None) -> str | None:
+        if value is not None and not _IDENTIFIER.match(value):
+            raise ValueError(f"unsafe SQL identifier {value!r}: must match {_IDENTIFIER.pattern}")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Read the environment once; a bad value raises ConfigError naming the variable."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = str(first["loc"][0]) if first["loc"] else "?"
+            name = _variable_name(loc)
+            raise ConfigError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None
+
+
+def _variable_name(field_or_alias: str) -> str:
+    field = Settings.model_fields.get(field_or_alias)
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0])
+    return field_or_alias.upper()

@@ -1,0 +1,158 @@
+"""Every error OpenMemory raises on purpose.
+
+    OpenMemoryError
+    ├── InvalidInput (also ValueError)      bad content, k, sector, tags, ids ...
+    │   └── UnknownSector
+    ├── NotFound                            unknown id, or another user's id (never confirms it exists)
+    ├── Unauthenticated                     missing or wrong API key
+    ├── TenantMismatch                      user_id is not the caller's tenant
+    ├── EmbedderError                       the embedding model failed or is misconfigured
+    │   └── EmbedderMismatch                database built with another model / dimension
+    ├── StoreError                          the database refused or failed
+    │   ├── StoreUnavailable                cannot open / connect / locked too long
+    │   └── SchemaOutdated                  database needs `opm migrate` and auto-migrate is off
+    ├── MigrationError                      a migration step failed (nothing was changed by that step)
+    │   └── SchemaTooNew                    database written by a newer version of this tool
+    ├── ConfigError                         an OM_* variable has a bad value
+    └── SourceFormatError                   an import file is not in the expected format
+"""
+
+from __future__ import annotations
+
+
+class OpenMemoryError(Exception):
+    """Base of every error raised on purpose by OpenMemory."""
+
+    code = "internal"
+
+
+class InvalidInput(OpenMemoryError, ValueError):
+    """The caller passed a value OpenMemory cannot accept."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownSector(InvalidInput):
+    """A sector name that is not one of the five sectors."""
+
+    code = "unknown_sector"
+
+    def __init__(self, sector: str) -> None:
+        from openmemory.models import SECTORS
+
+        super().__init__(
+            f"unknown sector {sector!r}: expected one of {', '.join(SECTORS)}", field="sector"
+        )
+        self.sector = sector
+
+
+class NotFound(OpenMemoryError):
+    """No memory with this id belongs to this user."""
+
+    code = "not_found"
+
+    def __init__(self, memory_id: str) -> None:
+        super().__init__(f"memory {memory_id!r} not found")
+        self.memory_id = memory_id
+
+
+class Unauthenticated(OpenMemoryError):
+    """The request carries no API key, or a key that is not configured."""
+
+    code = "unauthorized"
+
+
+class TenantMismatch(OpenMemoryError):
+    """The request names a user_id that is not the caller's tenant."""
+
+    code = "tenant_mismatch"
+
+    def __init__(self, user_id: str | None) -> None:
+        super().__init__(f"user_id {user_id!r} does not belong to this API key's tenant")
+        self.user_id = user_id
+
+
+class EmbedderError(OpenMemoryError):
+    """The embedding model could not produce vectors."""
+
+    code = "embedder_error"
+
+
+class EmbedderMismatch(EmbedderError):
+    """The database was built with another embedding model or dimension."""
+
+    code = "embedder_mismatch"
+
+    def __init__(self, stored_model: str, stored_dim: int, model: str, dim: int) -> None:
+        super().__init__(
+            f"this database was built with embedder {stored_model!r} ({stored_dim} dimensions) but the "
+            f"configured embedder is {model!r} ({dim} dimensions); set OM_EMBEDDINGS to match, or run "
+            f"`opm reembed` to rebuild every vector with the configured embedder"
+        )
+        self.stored_model = stored_model
+        self.stored_dim = stored_dim
+        self.model = model
+        self.dim = dim
+
+
+class StoreError(OpenMemoryError):
+    """The database failed or refused an operation."""
+
+    code = "store_error"
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be opened, reached, or is locked for too long."""
+
+    code = "store_unavailable"
+
+
+class SchemaOutdated(StoreError):
+    """The database needs migrations and automatic migration is switched off."""
+
+    code = "schema_outdated"
+
+    def __init__(self, location: str, pending: list[str]) -> None:
+        super().__init__(
+            f"database {location} needs migrations {', '.join(pending)}; run `opm migrate` "
+            f"(automatic migration is off: OM_AUTO_MIGRATE=false)"
+        )
+        self.location = location
+        self.pending = pending
+
+
+class MigrationError(OpenMemoryError):
+    """A migration step failed; the step's transaction was rolled back."""
+
+    code = "migration_error"
+
+
+class SchemaTooNew(MigrationError):
+    """The database was written by a newer version than this tool knows."""
+
+    code = "schema_too_new"
+
+    def __init__(self, location: str, found: str, latest: str) -> None:
+        super().__init__(
+            f"database {location} is at schema version {found}, newer than {latest}, the latest this "
+            f"version of OpenMemory knows; upgrade openmemory-py before opening it"
+        )
+        self.location = location
+        self.found = found
+        self.latest = latest
+
+
+class ConfigError(OpenMemoryError):
+    """An OM_* setting has a value OpenMemory cannot use."""
+
+    code = "config_error"
+
+
+class SourceFormatError(OpenMemoryError):
+    """An import source is not in the format its importer expects."""
+
+    code = "source_format"

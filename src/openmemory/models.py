@@ -1,0 +1,143 @@
+"""Values that cross layers: frozen dataclasses, no behaviour beyond small derived properties.
+
+Names that old databases and upstream clients see (sector names, ``primary_sector``, ``salience``) keep upstream's
+spelling on purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SECTORS: tuple[str, ...] = ("episodic", "semantic", "procedural", "emotional", "reflective")
+Sector = Literal["episodic", "semantic", "procedural", "emotional", "reflective"]
+
+MAX_CONTENT_CHARS = 200_000
+MAX_TAGS = 64
+MAX_TAG_CHARS = 256
+MAX_K = 200
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryRecord:
+    """One stored memory, as its owner sees it."""
+
+    memory_id: str
+    user_id: str | None
+    content: str
+    primary_sector: str
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    created_at_ms: int = 0
+    updated_at_ms: int = 0
+    last_seen_at_ms: int = 0
+    salience: float = 0.4
+    decay_lambda: float = 0.005
+    version: int = 1
+    segment: int = 0
+    simhash: str | None = None
+    feedback_score: float = 0.0
+    project_id: str | None = None
+    sectors: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:  # upstream clients call it `id`
+        return self.memory_id
+
+
+@dataclass(frozen=True, slots=True)
+class SectorVector:
+    """One embedding of a memory in one sector (float32, stored little-endian)."""
+
+    memory_id: str
+    sector: str
+    vector: Any  # numpy.ndarray of float32; typed loosely so models stays numpy-free at import
+    dim: int
+
+
+@dataclass(frozen=True, slots=True)
+class Waypoint:
+    """A weighted edge of the memory graph, owned by one user."""
+
+    src_id: str
+    dst_id: str
+    user_id: str | None
+    weight: float
+    created_at_ms: int = 0
+    updated_at_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A row of the ``users`` table: a user's summary and reflection count."""
+
+    user_id: str
+    summary: str | None
+    reflection_count: int
+    created_at_ms: int
+    updated_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParts:
+    """Why a memory matched: each signal of the composite score, before weighting."""
+
+    similarity: float = 0.0
+    lexical: float = 0.0
+    overlap: float = 0.0
+    waypoint: float = 0.0
+    recency: float = 0.0
+    tag_match: float = 0.0
+    salience: float = 0.0
+    sector_penalty: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One query result: the memory, its score and why it matched."""
+
+    memory: MemoryRecord
+    score: float
+    parts: ScoreParts
+    path: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.memory.memory_id
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """What ``Memory.add`` did: the new (or deduplicated) memory's id and sectors."""
+
+    memory_id: str
+    primary_sector: str
+    sectors: tuple[str, ...]
+    deduplicated: bool = False
+    chunks: int = 1
+
+    @property
+    def id(self) -> str:
+        return self.memory_id
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Sector classification of a text."""
+
+    primary: str
+    additional: tuple[str, ...]
+    confidence: float
+
+    @property
+    def sectors(self) -> tuple[str, ...]:
+        return (self.primary, *self.additional)
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """A row of the ``stats`` table (maintenance and request counters)."""
+
+    type: str
+    count: int
+    ts_ms: int

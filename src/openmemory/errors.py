@@ -1,20 +1,20 @@
 """Every error OpenMemory raises on purpose.
 
-    OpenMemoryError
-    ├── InvalidInput (also ValueError)      bad content, k, sector, tags, ids ...
-    │   └── UnknownSector
-    ├── NotFound                            unknown id, or another user's id (never confirms it exists)
-    ├── Unauthenticated                     missing or wrong API key
-    ├── TenantMismatch                      user_id is not the caller's tenant
-    ├── EmbedderError                       the embedding model failed or is misconfigured
-    │   └── EmbedderMismatch                database built with another model / dimension
-    ├── StoreError                          the database refused or failed
-    │   ├── StoreUnavailable                cannot open / connect / locked too long
-    │   └── SchemaOutdated                  database needs `opm migrate` and auto-migrate is off
-    ├── MigrationError                      a migration step failed (nothing was changed by that step)
-    │   └── SchemaTooNew                    database written by a newer version of this tool
-    ├── ConfigError                         an OM_* variable has a bad value
-    └── SourceFormatError                   an import file is not in the expected format
+OpenMemoryError
+├── InvalidInput (also ValueError)      bad content, k, sector, tags, ids ...
+│   └── UnknownSector
+├── NotFound                            unknown id, or another user's id (never confirms it exists)
+├── Unauthenticated                     missing or wrong API key
+├── TenantMismatch                      user_id is not the caller's tenant
+├── EmbedderError                       the embedding model failed or is misconfigured
+│   └── EmbedderMismatch                database built with another model / dimension
+├── StoreError                          the database refused or failed
+│   ├── StoreUnavailable                cannot open / connect / locked too long
+│   └── SchemaOutdated                  database needs `opm migrate` and auto-migrate is off
+├── MigrationError                      a migration step failed (nothing was changed by that step)
+│   └── SchemaTooNew                    database written by a newer version of this tool
+├── ConfigError                         an OM_* variable has a bad value
+└── SourceFormatError                   an import file is not in the expected format
 """
 
 from __future__ import annotations
@@ -44,9 +44,7 @@ class UnknownSector(InvalidInput):
     def __init__(self, sector: str) -> None:
         from openmemory.models import SECTORS
 
-        super().__init__(
-            f"unknown sector {sector!r}: expected one of {', '.join(SECTORS)}", field="sector"
-        )
+        super().__init__(f"unknown sector {sector!r}: expected one of {', '.join(SECTORS)}", field="sector")
         self.sector = sector
 
 

@@ -1,0 +1,97 @@
+"""The Store protocol: the only door to stored user data.
+
+Every method that reads or writes user data takes the owner (``user_id``; ``None`` is the system/default user,
+a user like any other) as a required keyword argument. Methods that cross users are maintenance functions and say
+so in their names (``maintenance_*``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
+from openmemory.store.codec import Vector
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryFilter:
+    """Optional narrowing of list and search reads; every field is AND-ed."""
+
+    sector: str | None = None
+    min_salience: float | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UserStats:
+    """Counts for one user: memories per sector, average salience, waypoints."""
+
+    memories: int
+    per_sector: dict[str, int]
+    avg_salience: float
+    waypoints: int
+    last_created_at_ms: int | None
+
+
+class Store(Protocol):
+    """Owner-scoped storage of memories, vectors, waypoints, users and stats."""
+
+    location: str
+
+    def close(self) -> None: ...
+
+    # the embedder record and other store-level facts
+    def read_meta(self, key: str) -> str | None: ...
+    def write_meta(self, key: str, value: str) -> None: ...
+    def vector_dims(self) -> dict[int, int]: ...
+
+    # memories
+    def insert_memory(
+        self,
+        memory: MemoryRecord,
+        vectors: Sequence[SectorVector],
+        mean: Vector | None,
+        waypoint: Waypoint | None,
+        embed_model: str,
+    ) -> None: ...
+    def get_memory(self, memory_id: str, *, user_id: str | None) -> MemoryRecord | None: ...
+    def get_memories(self, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, MemoryRecord]: ...
+    def all_mem_by_user(
+        self, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
+    ) -> list[MemoryRecord]: ...
+    def count_memories(self, *, user_id: str | None, where: MemoryFilter | None = None) -> int: ...
+    def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None: ...
+    def replace_memory(
+        self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None
+    ) -> None: ...
+    def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool: ...
+    def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool: ...
+    def delete_user_memories(self, user_id: str | None) -> int: ...
+    def user_stats(self, *, user_id: str | None) -> UserStats: ...
+
+    # search
+    def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]: ...
+    def search_lexical(self, terms: Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]: ...
+
+    # the memory graph
+    def upsert_waypoint(self, waypoint: Waypoint) -> None: ...
+    def waypoints_from(self, memory_ids: Sequence[str], *, user_id: str | None) -> list[Waypoint]: ...
+
+    # users and stats (the seed's query methods)
+    def ins_user(
+        self, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
+    ) -> None: ...
+    def get_user(self, user_id: str) -> UserRecord | None: ...
+    def upd_user_summary(self, user_id: str, summary: str, updated_at: int) -> None: ...
+    def log_stat(self, type: str, count: int = 1) -> None: ...
+
+    # maintenance: these cross users on purpose and are never reachable from a tenant's request
+    def maintenance_user_ids(self) -> list[str | None]: ...
+    def maintenance_iter_memories(self, batch: int = 1000) -> Iterator[list[MemoryRecord]]: ...
+    def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int: ...
+    def maintenance_prune_waypoints(self, threshold: float) -> int: ...
+    def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]: ...

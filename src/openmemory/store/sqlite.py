@@ -1,0 +1,603 @@
+"""SQLiteStore: the embedded default, one file, upstream's v1.2 schema plus our additions (migrations/v2_0_0).
+
+One connection per store, shared by threads under a lock (SQLite allows one writer at a time anyway); WAL mode so
+other processes can read while we write. Vector search uses the per-user matrices of ``vector_index``; lexical
+search uses the ``om_fts`` FTS5 index, scoped to the owner's token inside the MATCH expression.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
+from openmemory.migrations.runner import plan_status_sqlite, resolve_vector_table
+from openmemory.migrations.schema import inspect_sqlite
+from openmemory.migrations.sqlite_file import (
+    check_database_file,
+    connect,
+    locked_error,
+    migrate_connection,
+)
+from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
+from openmemory.store.base import MemoryFilter, UserStats
+from openmemory.store.codec import Vector, decode_vector, encode_vector
+from openmemory.store.vector_index import UserMatrix, VectorIndex
+
+_MEMORY_COLUMNS = (
+    "id, user_id, project_id, segment, content, simhash, primary_sector, tags, meta, created_at, updated_at, "
+    "last_seen_at, salience, decay_lambda, version, feedback_score"
+)
+
+
+def owner_token(user_id: str | None) -> str:
+    """The FTS owner token; must equal v2_0_0.OWNER_TOKEN_SQL for the same user."""
+    return "system0" if user_id is None else "u" + user_id.encode("utf-8").hex().upper() + "0"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _row_to_memory(row: sqlite3.Row | tuple[Any, ...]) -> MemoryRecord:
+    (
+        memory_id,
+        user_id,
+        project_id,
+        segment,
+        content,
+        simhash,
+        sector,
+        tags,
+        meta,
+        created,
+        updated,
+        seen,
+        salience,
+        decay_lambda,
+        version,
+        feedback,
+    ) = row
+    return MemoryRecord(
+        memory_id=memory_id,
+        user_id=user_id,
+        content=content,
+        primary_sector=sector,
+        tags=_parse_tags(tags),
+        meta=_parse_meta(meta),
+        created_at_ms=int(created or 0),
+        updated_at_ms=int(updated or 0),
+        last_seen_at_ms=int(seen or created or 0),
+        salience=float(salience if salience is not None else 0.4),
+        decay_lambda=float(decay_lambda if decay_lambda is not None else 0.005),
+        version=int(version or 1),
+        segment=int(segment or 0),
+        simhash=simhash,
+        feedback_score=float(feedback or 0.0),
+        project_id=project_id,
+    )
+
+
+def _parse_tags(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple(str(t) for t in value) if isinstance(value, list) else ()
+
+
+def _parse_meta(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:
+    if where is None:
+        return "", []
+    parts: list[str] = []
+    args: list[Any] = []
+    if where.sector is not None:
+        parts.append("primary_sector = ?")
+        args.append(where.sector)
+    if where.min_salience is not None:
+        parts.append("salience >= ?")
+        args.append(where.min_salience)
+    if where.start_ms is not None:
+        parts.append("created_at >= ?")
+        args.append(where.start_ms)
+    if where.end_ms is not None:
+        parts.append("created_at <= ?")
+        args.append(where.end_ms)
+    for tag in where.tags:
+        parts.append("EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE json_each.value = ?)")
+        args.append(tag)
+    return "".join(f" AND {p}" for p in parts), args
+
+
+class SQLiteStore:
+    """Owner-scoped storage in one SQLite file."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, vector_table: str, busy_timeout_ms: int) -> None:
+        self._conn = conn
+        self._path = path
+        self._vt = vector_table
+        self._busy_ms = busy_timeout_ms
+        self._lock = threading.RLock()
+        self._index = VectorIndex()
+        self._data_version = self._read_data_version()
+        self.location = str(path)
+
+    # -- opening ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 5000,
+        vector_table: str | None = None,
+        auto_migrate: bool = True,
+        say: Any = None,
+    ) -> SQLiteStore:
+        """Open (creating when missing) a database file, migrating it first unless ``auto_migrate`` is off.
+
+        Raises StoreUnavailable for a file that is not SQLite, read-only or locked, and SchemaOutdated when
+        migrations are pending and automatic migration is off.
+        """
+        db_path = Path(path)
+        check_database_file(db_path, must_exist=False, needs_write=True)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(db_path, busy_timeout_ms=busy_timeout_ms)
+        try:
+            status = plan_status_sqlite(conn, vector_table)
+            pending = [s.version for s in status if s.is_pending]
+            if pending and not auto_migrate:
+                raise SchemaOutdated(str(db_path), pending)
+            if pending:
+                migrate_connection(
+                    conn,
+                    db_path,
+                    busy_timeout_ms=busy_timeout_ms,
+                    vector_table=vector_table,
+                    make_backup=True,
+                    say=say or (lambda _: None),
+                )
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            table = resolve_vector_table(inspect_sqlite(conn), vector_table)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise locked_error(db_path, busy_timeout_ms) from exc
+            raise StoreUnavailable(f"cannot open database {db_path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, db_path, table, busy_timeout_ms)
+
+    def close(self) -> None:
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+
+    def _read_data_version(self) -> int:
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _fresh_cache(self) -> None:
+        """Drop cached vectors when another connection has committed since we last looked."""
+        version = self._read_data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self._index.clear()
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise self._wrap(exc) from exc
+
+    def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """Run statements in one IMMEDIATE transaction; return each statement's rowcount."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._wrap(exc) from exc
+            try:
+                counts = [self._conn.execute(sql, args).rowcount for sql, args in statements]
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._wrap(exc) from exc
+                raise
+            return counts
+
+    def _wrap(self, exc: sqlite3.Error) -> StoreError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return locked_error(self._path, self._busy_ms)
+        return StoreError(f"database {self._path}: {text}")
+
+    # -- meta -------------------------------------------------------------------------------------------------
+
+    def read_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM om_meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def write_meta(self, key: str, value: str) -> None:
+        self._write([("INSERT OR REPLACE INTO om_meta(key, value) VALUES (?, ?)", (key, value))])
+
+    def vector_dims(self) -> dict[int, int]:
+        """How many vector rows exist at each dimension (all users; used to spot legacy vectors)."""
+        rows = self._query(f"SELECT dim, count(*) FROM {self._vt} GROUP BY dim")
+        return {int(d): int(n) for d, n in rows}
+
+    # -- memories ---------------------------------------------------------------------------------------------
+
+    def insert_memory(
+        self,
+        memory: MemoryRecord,
+        vectors: Sequence[SectorVector],
+        mean: Vector | None,
+        waypoint: Waypoint | None,
+        embed_model: str,
+    ) -> None:
+        m = memory
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (
+                f"INSERT INTO memories ({_MEMORY_COLUMNS}, mean_dim, mean_vec) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    m.memory_id,
+                    m.user_id,
+                    m.project_id,
+                    m.segment,
+                    m.content,
+                    m.simhash,
+                    m.primary_sector,
+                    json.dumps(list(m.tags)),
+                    json.dumps(m.meta),
+                    m.created_at_ms,
+                    m.updated_at_ms,
+                    m.last_seen_at_ms,
+                    m.salience,
+                    m.decay_lambda,
+                    m.version,
+                    m.feedback_score,
+                    None if mean is None else int(mean.shape[0]),
+                    None if mean is None else encode_vector(mean),
+                ),
+            ),
+        ]
+        statements += self._vector_rows(m, vectors)
+        if waypoint is not None:
+            statements += self._waypoint_rows(waypoint, m.project_id)
+        statements.append(
+            (
+                "INSERT OR REPLACE INTO embed_logs(id, model, status, ts, err) VALUES (?, ?, 'completed', ?, NULL)",
+                (m.memory_id, embed_model, m.created_at_ms),
+            ),
+        )
+        self._write(statements)
+        if mean is not None:
+            self._index.put(m.user_id, m.memory_id, mean)
+
+    def _vector_rows(self, m: MemoryRecord, vectors: Sequence[SectorVector]) -> list[tuple[str, Sequence[Any]]]:
+        return [
+            (
+                f"INSERT OR REPLACE INTO {self._vt}(id, sector, user_id, project_id, v, dim) VALUES (?,?,?,?,?,?)",
+                (m.memory_id, v.sector, m.user_id, m.project_id, encode_vector(v.vector), v.dim),
+            )
+            for v in vectors
+        ]
+
+    @staticmethod
+    def _waypoint_rows(w: Waypoint, project_id: str | None) -> list[tuple[str, Sequence[Any]]]:
+        # NULL user_id rows are not unique in SQLite's (src_id, user_id) key, so replace by hand.
+        return [
+            ("DELETE FROM waypoints WHERE src_id = ? AND user_id IS ?", (w.src_id, w.user_id)),
+            (
+                "INSERT INTO waypoints(src_id, dst_id, user_id, project_id, weight, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (w.src_id, w.dst_id, w.user_id, project_id, w.weight, w.created_at_ms, w.updated_at_ms),
+            ),
+        ]
+
+    def get_memory(self, memory_id: str, *, user_id: str | None) -> MemoryRecord | None:
+        found = self.get_memories([memory_id], user_id=user_id)
+        return found.get(memory_id)
+
+    def get_memories(self, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, MemoryRecord]:
+        out: dict[str, MemoryRecord] = {}
+        ids = list(dict.fromkeys(memory_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND user_id IS ?",
+                (*chunk, user_id),
+            )
+            for row in rows:
+                out[row[0]] = _row_to_memory(row)
+        if out:
+            sectors = self._sectors_of(list(out), user_id)
+            out = {k: _with_sectors(v, sectors.get(k, (v.primary_sector,))) for k, v in out.items()}
+        return out
+
+    def _sectors_of(self, memory_ids: list[str], user_id: str | None) -> dict[str, tuple[str, ...]]:
+        marks = ",".join("?" * len(memory_ids))
+        rows = self._query(
+            f"SELECT id, sector FROM {self._vt} WHERE id IN ({marks}) AND user_id IS ?", (*memory_ids, user_id)
+        )
+        found: dict[str, list[str]] = {}
+        for memory_id, sector in rows:
+            found.setdefault(memory_id, []).append(sector)
+        return {k: tuple(v) for k, v in found.items()}
+
+    def all_mem_by_user(
+        self, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
+    ) -> list[MemoryRecord]:
+        """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
+        extra, args = _filter_sql(where)
+        rows = self._query(
+            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE user_id IS ?{extra} "
+            "ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            (user_id, *args, limit, offset),
+        )
+        return [_row_to_memory(r) for r in rows]
+
+    def count_memories(self, *, user_id: str | None, where: MemoryFilter | None = None) -> int:
+        extra, args = _filter_sql(where)
+        rows = self._query(f"SELECT count(*) FROM memories WHERE user_id IS ?{extra}", (user_id, *args))
+        return int(rows[0][0])
+
+    def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None:
+        rows = self._query(
+            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND user_id IS ? ORDER BY salience DESC LIMIT 1",
+            (simhash, user_id),
+        )
+        return _row_to_memory(rows[0]) if rows else None
+
+    def replace_memory(self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None) -> None:
+        m = memory
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (
+                "UPDATE memories SET content=?, simhash=?, primary_sector=?, tags=?, meta=?, updated_at=?, "
+                "last_seen_at=?, salience=?, decay_lambda=?, version=?, feedback_score=? "
+                "WHERE id=? AND user_id IS ?",
+                (
+                    m.content,
+                    m.simhash,
+                    m.primary_sector,
+                    json.dumps(list(m.tags)),
+                    json.dumps(m.meta),
+                    m.updated_at_ms,
+                    m.last_seen_at_ms,
+                    m.salience,
+                    m.decay_lambda,
+                    m.version,
+                    m.feedback_score,
+                    m.memory_id,
+                    m.user_id,
+                ),
+            ),
+        ]
+        if vectors is not None:
+            statements.append((f"DELETE FROM {self._vt} WHERE id = ? AND user_id IS ?", (m.memory_id, m.user_id)))
+            statements += self._vector_rows(m, vectors)
+        if mean is not None:
+            statements.append(
+                (
+                    "UPDATE memories SET mean_dim=?, mean_vec=? WHERE id=? AND user_id IS ?",
+                    (int(mean.shape[0]), encode_vector(mean), m.memory_id, m.user_id),
+                ),
+            )
+        self._write(statements)
+        if mean is not None:
+            self._index.put(m.user_id, m.memory_id, mean)
+
+    def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
+        (n,) = self._write(
+            [
+                (
+                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND user_id IS ?",
+                    (salience, last_seen_at_ms, _now_ms(), memory_id, user_id),
+                )
+            ]
+        )
+        return n > 0
+
+    def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool:
+        counts = self._write(
+            [
+                ("DELETE FROM memories WHERE id = ? AND user_id IS ?", (memory_id, user_id)),
+                (f"DELETE FROM {self._vt} WHERE id = ? AND user_id IS ?", (memory_id, user_id)),
+                (
+                    "DELETE FROM waypoints WHERE (src_id = ? OR dst_id = ?) AND user_id IS ?",
+                    (memory_id, memory_id, user_id),
+                ),
+                (
+                    "DELETE FROM embed_logs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM memories WHERE id = ?)",
+                    (memory_id, memory_id),
+                ),
+            ]
+        )
+        self._index.remove(user_id, memory_id)
+        return counts[0] > 0
+
+    def delete_user_memories(self, user_id: str | None) -> int:
+        counts = self._write(
+            [
+                ("DELETE FROM embed_logs WHERE id IN (SELECT id FROM memories WHERE user_id IS ?)", (user_id,)),
+                ("DELETE FROM memories WHERE user_id IS ?", (user_id,)),
+                (f"DELETE FROM {self._vt} WHERE user_id IS ?", (user_id,)),
+                ("DELETE FROM waypoints WHERE user_id IS ?", (user_id,)),
+            ]
+        )
+        self._index.drop_user(user_id)
+        return counts[1]
+
+    def user_stats(self, *, user_id: str | None) -> UserStats:
+        rows = self._query(
+            "SELECT primary_sector, count(*), avg(salience), max(created_at) FROM memories "
+            "WHERE user_id IS ? GROUP BY primary_sector",
+            (user_id,),
+        )
+        per_sector = {str(s): int(n) for s, n, _, _ in rows}
+        total = sum(per_sector.values())
+        avg = sum(float(a or 0) * int(n) for _, n, a, _ in rows) / total if total else 0.0
+        last = max((int(t) for *_, t in rows if t is not None), default=None)
+        (n_way,) = self._query("SELECT count(*) FROM waypoints WHERE user_id IS ?", (user_id,))[0]
+        return UserStats(total, per_sector, avg, int(n_way), last)
+
+    # -- search -----------------------------------------------------------------------------------------------
+
+    def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        """Top-k cosine matches among the user's memories whose mean vector has the query's dimension."""
+        dim = int(query.shape[0])
+        with self._lock:
+            self._fresh_cache()
+            found = self._index.search(user_id, query, k)
+            if found is not None:
+                return found
+            matrix = UserMatrix(dim)
+            rows = self._conn.execute(
+                "SELECT id, mean_vec FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+                (user_id, dim),
+            ).fetchall()
+            for memory_id, blob in rows:
+                matrix.put(memory_id, decode_vector(blob))
+            self._index.install(user_id, dim, matrix)
+            return matrix.search(query, k)
+
+    def search_lexical(self, terms: Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        """BM25 matches (higher is better) of any of ``terms`` among the user's memories."""
+        clean = [t.replace('"', "") for t in terms if t.strip('"').strip()]
+        if not clean:
+            return []
+        expr = f'owner : "{owner_token(user_id)}" AND content : (' + " OR ".join(f'"{t}"' for t in clean) + ")"
+        rows = self._query(
+            "SELECT m.memory_id, -bm25(om_fts, 1.0, 0.0) AS score FROM om_fts "
+            "JOIN om_fts_map m ON m.fts_rowid = om_fts.rowid WHERE om_fts MATCH ? ORDER BY score DESC LIMIT ?",
+            (expr, k),
+        )
+        return [(str(memory_id), float(score)) for memory_id, score in rows]
+
+    # -- waypoints --------------------------------------------------------------------------------------------
+
+    def upsert_waypoint(self, waypoint: Waypoint) -> None:
+        self._write(self._waypoint_rows(waypoint, None))
+
+    def waypoints_from(self, memory_ids: Sequence[str], *, user_id: str | None) -> list[Waypoint]:
+        if not memory_ids:
+            return []
+        marks = ",".join("?" * len(memory_ids))
+        rows = self._query(
+            f"SELECT src_id, dst_id, user_id, weight, created_at, updated_at FROM waypoints "
+            f"WHERE src_id IN ({marks}) AND user_id IS ? ORDER BY weight DESC",
+            (*memory_ids, user_id),
+        )
+        return [Waypoint(s, d, u, float(w), int(c or 0), int(up or 0)) for s, d, u, w, c, up in rows]
+
+    # -- users and stats ----------------------------------------------------------------------------------------
+
+    def ins_user(
+        self, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
+    ) -> None:
+        """Insert a users row, or update its summary, count and updated_at when it exists."""
+        self._write(
+            [
+                (
+                    "INSERT INTO users(user_id, summary, reflection_count, created_at, updated_at) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(user_id) DO UPDATE SET summary=excluded.summary, "
+                    "reflection_count=excluded.reflection_count, updated_at=excluded.updated_at",
+                    (user_id, summary, reflection_count, created_at, updated_at),
+                )
+            ]
+        )
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        rows = self._query(
+            "SELECT user_id, summary, reflection_count, created_at, updated_at FROM users WHERE user_id = ?",
+            (user_id,),
+        )
+        if not rows:
+            return None
+        u, s, r, c, up = rows[0]
+        return UserRecord(u, s, int(r or 0), int(c or 0), int(up or 0))
+
+    def upd_user_summary(self, user_id: str, summary: str, updated_at: int) -> None:
+        """Set a user's summary (creating the row if needed) and count one more reflection."""
+        self._write(
+            [
+                (
+                    "INSERT INTO users(user_id, summary, reflection_count, created_at, updated_at) VALUES (?,?,1,?,?) "
+                    "ON CONFLICT(user_id) DO UPDATE SET summary=excluded.summary, "
+                    "reflection_count=coalesce(users.reflection_count, 0) + 1, updated_at=excluded.updated_at",
+                    (user_id, summary, updated_at, updated_at),
+                )
+            ]
+        )
+
+    def log_stat(self, type: str, count: int = 1) -> None:
+        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (type, count, _now_ms()))])
+
+    # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
+
+    def maintenance_user_ids(self) -> list[str | None]:
+        return [r[0] for r in self._query("SELECT DISTINCT user_id FROM memories")]
+
+    def maintenance_iter_memories(self, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
+        last = ""
+        while True:
+            rows = self._query(
+                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
+            )
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [_row_to_memory(r) for r in rows]
+
+    def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
+        if not updates:
+            return 0
+        counts = self._write(
+            [
+                ("UPDATE memories SET salience = ?, updated_at = ? WHERE id = ?", (s, now_ms, memory_id))
+                for memory_id, s in updates
+            ]
+        )
+        return sum(counts)
+
+    def maintenance_prune_waypoints(self, threshold: float) -> int:
+        (n,) = self._write([("DELETE FROM waypoints WHERE weight < ? AND src_id <> dst_id", (threshold,))])
+        return n
+
+    def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
+        rows = self._query("SELECT type, count, ts FROM stats WHERE ts >= ? ORDER BY ts", (since_ms,))
+        return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+
+
+def _with_sectors(memory: MemoryRecord, sectors: tuple[str, ...]) -> MemoryRecord:
+    from dataclasses import replace
+
+    return replace(memory, sectors=sectors)

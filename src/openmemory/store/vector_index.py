@@ -1,0 +1,116 @@
+"""An in-process, per-user matrix of mean vectors for exact cosine search without scanning SQL per query.
+
+One ``UserMatrix`` per (user, dimension) holds L2-normalised float32 rows in a growable array; a query is one
+matrix-vector product over that user's rows only, so another user's vectors can never rank. Rows are added and
+removed in place as the store writes; the store drops the whole cache when another process changed the file.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from openmemory.store.codec import Vector
+
+_MIN_CAPACITY = 64
+
+
+class UserMatrix:
+    """The mean vectors of one user's memories at one dimension."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self._rows = np.zeros((_MIN_CAPACITY, dim), dtype=np.float32)
+        self._ids: list[str | None] = []
+        self._row_of: dict[str, int] = {}
+        self._free: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def put(self, memory_id: str, vector: Vector) -> None:
+        norm = float(np.linalg.norm(vector))
+        row_vec = vector / norm if norm > 0 else vector
+        row = self._row_of.get(memory_id)
+        if row is None:
+            row = self._free.pop() if self._free else self._append_slot()
+            self._row_of[memory_id] = row
+            self._ids[row] = memory_id
+        self._rows[row] = row_vec
+
+    def remove(self, memory_id: str) -> None:
+        row = self._row_of.pop(memory_id, None)
+        if row is not None:
+            self._ids[row] = None
+            self._rows[row] = 0.0
+            self._free.append(row)
+
+    def search(self, query: Vector, k: int) -> list[tuple[str, float]]:
+        n = len(self._ids)
+        if n == 0 or not self._row_of:
+            return []
+        scores = self._rows[:n] @ query.astype(np.float32)
+        if self._free:
+            scores[self._free] = -np.inf
+        k = min(k, len(self._row_of))
+        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-scores[top])]
+        out: list[tuple[str, float]] = []
+        for row in top:
+            memory_id = self._ids[int(row)]
+            if memory_id is not None:
+                out.append((memory_id, float(scores[row])))
+        return out[:k]
+
+    def _append_slot(self) -> int:
+        row = len(self._ids)
+        if row >= self._rows.shape[0]:
+            grown = np.zeros((self._rows.shape[0] * 2, self.dim), dtype=np.float32)
+            grown[:row] = self._rows[:row]
+            self._rows = grown
+        self._ids.append(None)
+        return row
+
+
+class VectorIndex:
+    """The per-user matrices of one store, loaded lazily and kept in step with the store's writes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users: dict[tuple[str | None, int], UserMatrix] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+
+    def get(self, user_id: str | None, dim: int) -> UserMatrix | None:
+        with self._lock:
+            return self._users.get((user_id, dim))
+
+    def install(self, user_id: str | None, dim: int, matrix: UserMatrix) -> UserMatrix:
+        with self._lock:
+            return self._users.setdefault((user_id, dim), matrix)
+
+    def put(self, user_id: str | None, memory_id: str, vector: Vector) -> None:
+        with self._lock:
+            matrix = self._users.get((user_id, int(vector.shape[0])))
+            if matrix is not None:
+                matrix.put(memory_id, vector)
+
+    def remove(self, user_id: str | None, memory_id: str) -> None:
+        with self._lock:
+            for (owner, _), matrix in self._users.items():
+                if owner == user_id:
+                    matrix.remove(memory_id)
+
+    def drop_user(self, user_id: str | None) -> None:
+        with self._lock:
+            for key in [key for key in self._users if key[0] == user_id]:
+                del self._users[key]
+
+    def search(self, user_id: str | None, query: Vector, k: int) -> list[tuple[str, float]] | None:
+        """Top-k (memory_id, cosine) of one user's rows, or None when that user's matrix is not loaded."""
+        with self._lock:
+            matrix = self._users.get((user_id, int(query.shape[0])))
+            return None if matrix is None else matrix.search(query, k)

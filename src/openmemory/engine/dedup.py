@@ -1,0 +1,88 @@
+"""Near-duplicate detection with upstream's 64-bit-looking SimHash (reference §3.4).
+
+The hash is bit-for-bit upstream's, so hashes stored by upstream databases compare with ours. That includes its
+quirk: JS's ``1 << i`` takes the shift count mod 32, so bits 32–63 repeat bits 0–31 and the 16 hex digits are
+one 32-bit hash written twice. Consequences for callers:
+
+* a Hamming distance between two of these hashes is always even (each differing bit counts twice), so the
+  upstream threshold of 3 accepts at most one differing bit of the underlying 32-bit hash;
+* the first 8 hex digits carry all the information, so a store can look candidates up by that prefix.
+
+Upstream compared hashes across all users and only on exact equality (reference §10.2 #24); the lookup that feeds
+``is_near_duplicate`` must be scoped to one owner.
+
+    >>> simhash("the cat sat") == simhash("sat the cat")
+    True
+"""
+
+from __future__ import annotations
+
+import re
+
+from openmemory.engine.text import canonical_token_set, stable_text_fallback_hash
+from openmemory.errors import InvalidInput
+
+SIMHASH_HEX_DIGITS = 16
+DEFAULT_MAX_DISTANCE = 3
+_BITS = 64
+_HEX = re.compile(r"[0-9a-fA-F]*")
+
+
+def _java_string_hash(token: str) -> int:
+    """Java's ``String.hashCode`` over UTF-16 code units, as a signed-agnostic 32-bit value."""
+    h = 0
+    units = token.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(units), 2):
+        h = (h * 31 + int.from_bytes(units[i : i + 2], "little")) & 0xFFFFFFFF
+    return h
+
+
+def simhash(text: str) -> str:
+    """The 16-hex-digit SimHash of a text's distinct canonical tokens.
+
+    A text without any token (punctuation only, empty) gets ``stable_text_fallback_hash`` instead, so two such
+    texts are equal only when identical.
+    """
+    tokens = canonical_token_set(text)
+    if not tokens:
+        return stable_text_fallback_hash(text)
+    votes = [0] * _BITS
+    for token in tokens:
+        h = _java_string_hash(token)
+        for i in range(_BITS):
+            votes[i] += 1 if (h >> (i % 32)) & 1 else -1
+    nibbles = []
+    for i in range(0, _BITS, 4):
+        nibble = 0
+        for j in range(4):
+            nibble = (nibble << 1) | (votes[i + j] > 0)
+        nibbles.append(f"{nibble:x}")
+    return "".join(nibbles)
+
+
+def hamming(a: str, b: str) -> int:
+    """Number of differing bits between two hex hashes of the same length.
+
+    Raises ``InvalidInput`` when the lengths differ or either is not hexadecimal.
+    """
+    if len(a) != len(b):
+        raise InvalidInput(
+            f"cannot compare hashes of different lengths ({len(a)} and {len(b)} hex digits)", field="simhash"
+        )
+    for value in (a, b):
+        if not _HEX.fullmatch(value):
+            raise InvalidInput(f"not a hexadecimal hash: {value!r}", field="simhash")
+    return (int(a, 16) ^ int(b, 16)).bit_count() if a else 0
+
+
+def is_near_duplicate(a: str, b: str, max_distance: int = DEFAULT_MAX_DISTANCE) -> bool:
+    """Whether two SimHashes are within ``max_distance`` bits of each other.
+
+    Hashes of unequal length (e.g. a malformed stored value) are never near-duplicates.
+    """
+    if len(a) != len(b):
+        return False
+    try:
+        return hamming(a, b) <= max_distance
+    except InvalidInput:
+        return False

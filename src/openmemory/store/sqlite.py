@@ -426,6 +426,21 @@ class SQLiteStore:
         )
         return n > 0
 
+    def touch_memories(self, updates: Sequence[tuple[str, float]], *, user_id: str | None, last_seen_at_ms: int) -> int:
+        """Set salience and last-seen time of several of the user's memories in one transaction."""
+        if not updates:
+            return 0
+        counts = self._write(
+            [
+                (
+                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND user_id IS ?",
+                    (salience, last_seen_at_ms, last_seen_at_ms, memory_id, user_id),
+                )
+                for memory_id, salience in updates
+            ]
+        )
+        return sum(counts)
+
     def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool:
         counts = self._write(
             [
@@ -473,21 +488,27 @@ class SQLiteStore:
 
     def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
         """Top-k cosine matches among the user's memories whose mean vector has the query's dimension."""
-        dim = int(query.shape[0])
         with self._lock:
-            self._fresh_cache()
-            found = self._index.search(user_id, query, k)
-            if found is not None:
-                return found
-            matrix = UserMatrix(dim)
-            rows = self._conn.execute(
-                "SELECT id, mean_vec FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
-                (user_id, dim),
-            ).fetchall()
-            for memory_id, blob in rows:
-                matrix.put(memory_id, decode_vector(blob))
-            self._index.install(user_id, dim, matrix)
-            return matrix.search(query, k)
+            return self._matrix(user_id, int(query.shape[0])).search(query, k)
+
+    def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
+        """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
+        with self._lock:
+            return self._matrix(user_id, int(query.shape[0])).scores_for(query, list(memory_ids))
+
+    def _matrix(self, user_id: str | None, dim: int) -> UserMatrix:
+        self._fresh_cache()
+        matrix = self._index.get(user_id, dim)
+        if matrix is not None:
+            return matrix
+        matrix = UserMatrix(dim)
+        rows = self._conn.execute(
+            "SELECT id, mean_vec FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+            (user_id, dim),
+        ).fetchall()
+        for memory_id, blob in rows:
+            matrix.put(memory_id, decode_vector(blob))
+        return self._index.install(user_id, dim, matrix)
 
     def search_lexical(self, terms: Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]:
         """BM25 matches (higher is better) of any of ``terms`` among the user's memories."""

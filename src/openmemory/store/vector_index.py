@@ -63,6 +63,14 @@ class UserMatrix:
                 out.append((memory_id, float(scores[row])))
         return out[:k]
 
+    def scores_for(self, query: Vector, memory_ids: list[str]) -> dict[str, float]:
+        """Cosine of the query with each listed memory that has a row here."""
+        rows = [(m, self._row_of[m]) for m in memory_ids if m in self._row_of]
+        if not rows:
+            return {}
+        sims = self._rows[[r for _, r in rows]] @ query.astype(np.float32)
+        return {m: float(s) for (m, _), s in zip(rows, sims, strict=True)}
+
     def _append_slot(self) -> int:
         row = len(self._ids)
         if row >= self._rows.shape[0]:

@@ -1,0 +1,164 @@
+"""Hybrid retrieval: dense and lexical candidates, waypoint expansion, the composite score, the top k.
+
+    candidates = top dense matches (cosine of mean vectors) ∪ top lexical matches (BM25 over FTS)
+    neighbours = waypoints out of the best candidates (the memory graph), owner-scoped
+    score      = composite(similarity, lexical, overlap, waypoint, recency, tag match, salience)
+
+Every read goes through the ``Store`` with the caller's ``user_id``; nothing here can see another user's rows.
+Filters (sector, salience, time, tags) apply to the loaded records, after candidate generation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from openmemory.engine.classify import classify
+from openmemory.engine.decay import DAY_MS, current_salience
+from openmemory.engine.embed.base import Embedder
+from openmemory.engine.lexical import query_terms
+from openmemory.engine.score import ScoreWeights, composite, recency, sector_penalty, tag_match, token_overlap
+from openmemory.engine.text import canonical_token_set
+from openmemory.models import Classification, Hit, MemoryRecord, ScoreParts
+from openmemory.store.base import MemoryFilter, Store
+
+WAYPOINT_DECAY = 0.8  # upstream: a neighbour's weight is its parent's times the edge weight times 0.8
+
+
+TUNED_WEIGHTS = ScoreWeights(
+    similarity=0.55, overlap=0.10, waypoint=0.05, recency=0.02, tag_match=0.10, lexical=0.45, salience=0.02
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalTuning:
+    """Candidate pool sizes and score weights; tuned on the LoCoMo development split only."""
+
+    weights: ScoreWeights = TUNED_WEIGHTS
+    min_pool: int = 100
+    pool_per_k: int = 5
+    seeds_for_expansion: int = 10
+
+
+DEFAULT_TUNING = RetrievalTuning()
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    memory_id: str
+    similarity: float = 0.0
+    lexical: float = 0.0
+    waypoint: float = 0.0
+    path: tuple[str, ...] = ()
+
+
+def retrieve(
+    store: Store,
+    embedder: Embedder,
+    query: str,
+    *,
+    user_id: str | None,
+    k: int,
+    where: MemoryFilter | None,
+    now_ms: int,
+    tuning: RetrievalTuning = DEFAULT_TUNING,
+) -> list[Hit]:
+    """The user's ``k`` best memories for ``query``, best first, each with its score parts and path."""
+    pool = max(tuning.min_pool, tuning.pool_per_k * k)
+    q_vec = embedder.embed_query(query)
+    dense = store.search_vectors(q_vec, user_id=user_id, k=pool)
+    lexical = store.search_lexical(query_terms(query), user_id=user_id, k=pool)
+    top_lex = max((s for _, s in lexical), default=0.0)
+    cands: dict[str, _Candidate] = {m: _Candidate(m, similarity=s, path=(m,)) for m, s in dense}
+    for memory_id, score in lexical:
+        lex = score / top_lex if top_lex > 0 else 0.0
+        cands[memory_id] = replace(cands.get(memory_id, _Candidate(memory_id, path=(memory_id,))), lexical=lex)
+    missing = [m for m, c in cands.items() if c.similarity == 0.0]
+    for memory_id, sim in store.vector_scores(q_vec, missing, user_id=user_id).items():
+        cands[memory_id] = replace(cands[memory_id], similarity=sim)
+    _expand(store, embedder, q_vec, cands, user_id, tuning)
+    records = store.get_memories(list(cands), user_id=user_id)
+    q_cls = classify(query)
+    q_tokens = canonical_token_set(query)
+    hits = [
+        _score(cands[m], record, q_cls, q_tokens, now_ms, tuning.weights)
+        for m, record in records.items()
+        if _passes(record, where)
+    ]
+    hits.sort(key=lambda h: (-h.score, h.memory.memory_id))
+    return hits[:k]
+
+
+def _expand(
+    store: Store,
+    embedder: Embedder,
+    q_vec: object,
+    cands: dict[str, _Candidate],
+    user_id: str | None,
+    tuning: RetrievalTuning,
+) -> None:
+    """Add the waypoint neighbours of the strongest candidates, with a weight that fades along the edge."""
+    ranked = sorted(cands.values(), key=lambda c: -(c.similarity + c.lexical))[: tuning.seeds_for_expansion]
+    if not ranked:
+        return
+    strength = {c.memory_id: min(1.0, max(c.similarity, c.lexical)) for c in ranked}
+    edges = store.waypoints_from([c.memory_id for c in ranked], user_id=user_id)
+    new_ids: list[str] = []
+    for edge in edges:
+        if edge.dst_id == edge.src_id:
+            continue
+        weight = strength[edge.src_id] * min(1.0, max(0.0, edge.weight)) * WAYPOINT_DECAY
+        current = cands.get(edge.dst_id)
+        if current is None:
+            new_ids.append(edge.dst_id)
+            current = _Candidate(edge.dst_id)
+        if weight > current.waypoint:
+            cands[edge.dst_id] = replace(current, waypoint=weight, path=(edge.src_id, edge.dst_id))
+    if new_ids:
+        for memory_id, sim in store.vector_scores(q_vec, new_ids, user_id=user_id).items():  # type: ignore[arg-type]
+            cands[memory_id] = replace(cands[memory_id], similarity=sim)
+
+
+def _passes(record: MemoryRecord, where: MemoryFilter | None) -> bool:
+    if where is None:
+        return True
+    if where.sector is not None and where.sector != record.primary_sector and where.sector not in record.sectors:
+        return False
+    if where.min_salience is not None and record.salience < where.min_salience:
+        return False
+    if where.start_ms is not None and record.created_at_ms < where.start_ms:
+        return False
+    if where.end_ms is not None and record.created_at_ms > where.end_ms:
+        return False
+    return all(tag in record.tags for tag in where.tags)
+
+
+def _score(
+    cand: _Candidate,
+    record: MemoryRecord,
+    q_cls: Classification,
+    q_tokens: set[str],
+    now_ms: int,
+    weights: ScoreWeights,
+) -> Hit:
+    days = max(0, now_ms - record.last_seen_at_ms) / DAY_MS
+    parts = ScoreParts(
+        similarity=max(0.0, cand.similarity),
+        lexical=cand.lexical,
+        overlap=token_overlap(q_tokens, canonical_token_set(record.content)),
+        waypoint=cand.waypoint,
+        recency=recency(days),
+        tag_match=tag_match(q_tokens, record.tags),
+        salience=current_salience(record, now_ms),
+        sector_penalty=_penalty(q_cls, record),
+    )
+    score = composite(parts, weights)
+    if math.isnan(score):
+        score = 0.0
+    return Hit(memory=record, score=score, parts=parts, path=cand.path or (record.memory_id,))
+
+
+def _penalty(q_cls: Classification, record: MemoryRecord) -> float:
+    sectors: Sequence[str] = record.sectors or (record.primary_sector,)
+    return max(sector_penalty(q_cls, s) for s in sectors)

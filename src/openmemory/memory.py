@@ -1,0 +1,338 @@
+"""Memory: the service every surface calls. Validation, owner scoping, one transaction per user action.
+
+    >>> mem = Memory("memory.sqlite")
+    >>> r = mem.add("I moved to Lisbon in March", user_id="alice", tags=["travel"])
+    >>> [h.memory.content for h in mem.query("where does she live?", user_id="alice", k=5)]
+    ['I moved to Lisbon in March']
+
+Every method takes the owner as ``user_id``; ``None`` is the system/default user, a user like any other. A
+memory id that belongs to someone else raises the same ``NotFound`` as an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from openmemory import validate
+from openmemory.config import Settings
+from openmemory.engine.decay import current_salience, recall_boost, reinforced_salience
+from openmemory.engine.dedup import simhash
+from openmemory.engine.embed import Embedder, open_embedder
+from openmemory.engine.encode import Encoded, encode_many
+from openmemory.engine.retrieve import DEFAULT_TUNING, RetrievalTuning, retrieve
+from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
+from openmemory.engine.summary import summarize_user
+from openmemory.engine.waypoints import choose_waypoint
+from openmemory.errors import EmbedderMismatch, NotFound
+from openmemory.models import AddResult, Hit, MemoryRecord, SectorVector, UserRecord
+from openmemory.store import MemoryFilter, Store, UserStats, open_store
+
+DEDUP_BOOST = 0.15
+CONSOLIDATE_ABOVE = 0.8
+SUMMARY_MEMORIES = 100
+Clock = Callable[[], int]
+
+
+def _wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def settings_for(target: str | Path | None, settings: Settings | None = None) -> Settings:
+    """Settings for ``Memory(target)``: a PostgreSQL DSN, a SQLite path, or None for the environment's choice."""
+    base = settings or Settings.load()
+    if target is None:
+        return base
+    text = str(target)
+    if text.startswith(("postgres://", "postgresql://")):
+        return base.model_copy(update={"metadata_backend": "postgres", "pg_url": text})
+    return base.model_copy(update={"metadata_backend": "sqlite", "db_path": Path(text)})
+
+
+class Memory:
+    """Long-term memory for many users in one database (SQLite file or PostgreSQL)."""
+
+    def __init__(
+        self,
+        target: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        tuning: RetrievalTuning = DEFAULT_TUNING,
+    ) -> None:
+        self.settings = settings_for(target, settings)
+        self._embedder = embedder or open_embedder(self.settings)
+        self._store = store or open_store(self.settings)
+        self._clock = clock or _wall_clock_ms
+        self._tuning = tuning
+        self._summary_lock = threading.Lock()
+        try:
+            self._claim_embedder()
+        except BaseException:
+            self._store.close()
+            raise
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _claim_embedder(self) -> None:
+        """Record the embedder in a new database; refuse one built by another model or dimension."""
+        model = self._store.read_meta("embed_model")
+        dim = self._store.read_meta("embed_dim")
+        if model is None:
+            self._store.write_meta("embed_model", self._embedder.name)
+            self._store.write_meta("embed_dim", str(self._embedder.dim))
+        elif model != self._embedder.name or int(dim or 0) != self._embedder.dim:
+            raise EmbedderMismatch(model, int(dim or 0), self._embedder.name, self._embedder.dim)
+
+    # -- writes -----------------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        content: str,
+        *,
+        user_id: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> AddResult:
+        """Store one memory for ``user_id`` (or find the identical one it already has).
+
+        Raises InvalidInput for empty, oversized or non-UTF-8 content and bad tags or metadata.
+        """
+        return self.add_many([content], user_id=user_id, tags=tags, metadata=metadata)[0]
+
+    def add_many(
+        self,
+        contents: Sequence[str],
+        *,
+        user_id: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> builtins.list[AddResult]:
+        """Store several memories for one user, embedding them in batches; one transaction per memory."""
+        owner = validate.user_id(user_id)
+        texts = [validate.content(c) for c in contents]
+        tag_tuple = validate.tags(tags)
+        meta = validate.metadata(metadata)
+        results: list[AddResult | None] = [None] * len(texts)
+        fresh: list[int] = []
+        batch_hashes: dict[str, int] = {}
+        for i, text in enumerate(texts):
+            digest = simhash(text)
+            duplicate = self._store.find_by_simhash(digest, user_id=owner)
+            if duplicate is not None:
+                results[i] = self._boost_duplicate(duplicate)
+            elif digest in batch_hashes:
+                continue  # resolved after the first copy is stored
+            else:
+                batch_hashes[digest] = i
+                fresh.append(i)
+        encoded = encode_many(self._embedder, [texts[i] for i in fresh], [meta] * len(fresh))
+        for i, enc in zip(fresh, encoded, strict=True):
+            results[i] = self._insert(texts[i], enc, owner, tag_tuple, meta)
+        for i, text in enumerate(texts):
+            if results[i] is None:
+                first = results[batch_hashes[simhash(text)]]
+                assert first is not None
+                results[i] = replace(first, deduplicated=True)
+        if owner is not None and fresh:
+            self.refresh_summary(owner)
+        return [r for r in results if r is not None]
+
+    def _boost_duplicate(self, record: MemoryRecord) -> AddResult:
+        now = self._clock()
+        salience = min(1.0, current_salience(record, now) + DEDUP_BOOST)
+        self._store.touch_memory(record.memory_id, user_id=record.user_id, salience=salience, last_seen_at_ms=now)
+        sectors = record.sectors or (record.primary_sector,)
+        return AddResult(record.memory_id, record.primary_sector, sectors, deduplicated=True)
+
+    def _insert(
+        self, text: str, enc: Encoded, owner: str | None, tags: tuple[str, ...], meta: dict[str, Any]
+    ) -> AddResult:
+        now = self._clock()
+        memory_id = str(uuid.uuid4())
+        cls = enc.classification
+        record = MemoryRecord(
+            memory_id=memory_id,
+            user_id=owner,
+            content=text,
+            primary_sector=cls.primary,
+            tags=tags,
+            meta=meta,
+            created_at_ms=now,
+            updated_at_ms=now,
+            last_seen_at_ms=now,
+            salience=min(1.0, 0.4 + 0.1 * len(cls.additional)),
+            decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary],
+            simhash=simhash(text),
+        )
+        vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
+        neighbours = self._store.search_vectors(enc.mean, user_id=owner, k=2)
+        waypoint = choose_waypoint(memory_id, neighbours, user_id=owner, now_ms=now)
+        self._store.insert_memory(record, vectors, enc.mean, waypoint, self._embedder.name)
+        return AddResult(memory_id, cls.primary, cls.sectors, deduplicated=False, chunks=enc.chunks)
+
+    def update(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        content: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> MemoryRecord:
+        """Change a memory's content, tags or metadata; new content is re-classified and re-embedded."""
+        record = self.get(memory_id, user_id=user_id)
+        now = self._clock()
+        changes: dict[str, Any] = {"updated_at_ms": now, "version": record.version + 1}
+        changes["salience"] = current_salience(record, now)
+        if tags is not None:
+            changes["tags"] = validate.tags(tags)
+        if metadata is not None:
+            changes["meta"] = validate.metadata(metadata)
+        vectors = mean = None
+        if content is not None and content != record.content:
+            text = validate.content(content)
+            (enc,) = encode_many(self._embedder, [text], [changes.get("meta", record.meta)])
+            changes.update(content=text, simhash=simhash(text), primary_sector=enc.classification.primary)
+            changes["decay_lambda"] = DECAY_LAMBDA_PER_DAY[enc.classification.primary]
+            changes["sectors"] = enc.classification.sectors
+            vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
+            mean = enc.mean
+        updated = replace(record, **changes)
+        self._store.replace_memory(updated, vectors, mean)
+        return updated
+
+    def reinforce(self, memory_id: str, *, user_id: str | None = None, boost: float = 0.1) -> MemoryRecord:
+        """Raise a memory's salience by ``boost`` (capped at 1) and mark it seen now."""
+        amount = validate.unit_interval(boost, "boost") or 0.0
+        record = self.get(memory_id, user_id=user_id)
+        now = self._clock()
+        salience = reinforced_salience(current_salience(record, now), amount)
+        self._store.touch_memory(record.memory_id, user_id=record.user_id, salience=salience, last_seen_at_ms=now)
+        if salience > CONSOLIDATE_ABOVE:
+            self._store.log_stat("consolidate", 1)
+        return replace(record, salience=salience, last_seen_at_ms=now, updated_at_ms=now)
+
+    def delete(self, memory_id: str, *, user_id: str | None = None) -> None:
+        """Delete a memory with its vectors and waypoints. Raises NotFound for an unknown or foreign id."""
+        owner = validate.user_id(user_id)
+        if not self._store.delete_memory(validate.memory_id(memory_id), user_id=owner):
+            raise NotFound(memory_id)
+
+    def delete_user(self, user_id: str | None) -> int:
+        """Delete every memory of one user; returns how many were deleted."""
+        return self._store.delete_user_memories(validate.user_id(user_id))
+
+    # -- reads ------------------------------------------------------------------------------------------------
+
+    def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
+        """One memory of ``user_id``. Raises NotFound for an unknown id or another user's id alike."""
+        owner = validate.user_id(user_id)
+        record = self._store.get_memory(validate.memory_id(memory_id), user_id=owner)
+        if record is None:
+            raise NotFound(memory_id)
+        return record
+
+    def list(
+        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, sector: str | None = None
+    ) -> builtins.list[MemoryRecord]:
+        """The user's memories, newest first."""
+        owner = validate.user_id(user_id)
+        lim, off = validate.page(limit, offset)
+        where = MemoryFilter(sector=validate.sector(sector)) if sector else None
+        return self._store.all_mem_by_user(owner, lim, off, where)
+
+    def count(self, *, user_id: str | None = None) -> int:
+        return self._store.count_memories(user_id=validate.user_id(user_id))
+
+    def query(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        k: int = 10,
+        sector: str | None = None,
+        min_salience: float | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        tags: Sequence[str] | None = None,
+        reinforce: bool = True,
+    ) -> builtins.list[Hit]:
+        """The user's ``k`` most relevant memories for ``query``, best first, each with its score parts.
+
+        Returned memories are reinforced (salience nudged up, last seen now) unless ``reinforce`` is False.
+        """
+        owner = validate.user_id(user_id)
+        text = validate.content(query, "query")
+        where = MemoryFilter(
+            sector=validate.sector(sector),
+            min_salience=validate.unit_interval(min_salience, "min_salience"),
+            start_ms=start_ms,
+            end_ms=end_ms,
+            tags=validate.tags(tags),
+        )
+        now = self._clock()
+        hits = retrieve(
+            self._store, self._embedder, text, user_id=owner, k=validate.k(k), where=where, now_ms=now,
+            tuning=self._tuning,
+        )  # fmt: skip
+        if reinforce and hits:
+            updates = [(h.memory.memory_id, recall_boost(h.parts.salience)) for h in hits]
+            self._store.touch_memories(updates, user_id=owner, last_seen_at_ms=now)
+        return hits
+
+    # -- users --------------------------------------------------------------------------------------------------
+
+    def user_summary(self, user_id: str) -> str:
+        """The user's summary, regenerated when it is older than their newest memory."""
+        owner = validate.user_id(user_id)
+        if owner is None:
+            return summarize_user(self._store.all_mem_by_user(None, SUMMARY_MEMORIES, 0), self._clock())
+        row = self._store.get_user(owner)
+        stats = self._store.user_stats(user_id=owner)
+        if row is None or row.summary is None or (stats.last_created_at_ms or 0) > row.updated_at_ms:
+            return self.refresh_summary(owner)
+        return row.summary
+
+    def refresh_summary(self, user_id: str) -> str:
+        """Rebuild and store the user's summary from their most recent memories."""
+        with self._summary_lock:
+            now = self._clock()
+            summary = summarize_user(self._store.all_mem_by_user(user_id, SUMMARY_MEMORIES, 0), now)
+            self._store.upd_user_summary(user_id, summary, now)
+            return summary
+
+    def user(self, user_id: str) -> UserRecord | None:
+        return self._store.get_user(validate.user_id(user_id) or "")
+
+    def stats(self, *, user_id: str | None = None) -> UserStats:
+        return self._store.user_stats(user_id=validate.user_id(user_id))
+
+    def users(self) -> builtins.list[str | None]:
+        """Every owner that has memories (an admin read: it crosses users)."""
+        return self._store.maintenance_user_ids()

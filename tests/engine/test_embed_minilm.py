@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from openmemory.engine.embed.minilm import MODEL_SHA256, MiniLMEmbedder, default_model_path
+from openmemory.errors import EmbedderError
+
+# Loading takes about 0.3 s, so these tests run the real model in the default run.
+
+
+@pytest.fixture(scope="module")
+def minilm() -> MiniLMEmbedder:
+    embedder = MiniLMEmbedder()
+    embedder.load()
+    return embedder
+
+
+def test_paraphrases_rank_above_unrelated_sentences(minilm: MiniLMEmbedder) -> None:
+    query = minilm.embed_query("What editor theme does the user like?")
+    docs = minilm.embed(
+        [
+            "The user prefers a dark colour scheme in their code editor.",
+            "The train to Berlin leaves at nine in the morning.",
+            "Bake the bread for forty minutes at 220 degrees.",
+            "Quarterly revenue grew by eight percent.",
+        ]
+    )
+    scores = docs @ query
+    assert int(np.argmax(scores)) == 0
+    assert scores[0] > scores[1:].max() + 0.2
+
+
+def test_known_sentence_pair_similarity_is_close_to_the_float32_model(minilm: MiniLMEmbedder) -> None:
+    # sentence-transformers' float32 all-MiniLM-L6-v2 gives 0.755 for this pair; int8 stays close.
+    a, b = minilm.embed(["A man is eating food.", "A man is eating a piece of bread."])
+    assert float(a @ b) == pytest.approx(0.755, abs=0.03)
+
+
+def test_rows_are_unit_float32_and_keep_input_order(minilm: MiniLMEmbedder) -> None:
+    texts = [f"sentence number {i} " + "word " * (i % 7) for i in range(45)]
+    batched = MiniLMEmbedder(batch_size=8)
+    batched.load()
+    vectors = batched.embed(texts)
+    assert vectors.shape == (45, 384)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    singles = np.stack([minilm.embed_query(texts[i]) for i in (0, 13, 44)])
+    # int8 activations are quantised per batch, so batch composition moves vectors slightly.
+    assert (np.sum(singles * vectors[[0, 13, 44]], axis=1) > 0.99).all()
+
+
+def test_empty_input_and_identity(minilm: MiniLMEmbedder) -> None:
+    assert minilm.embed([]).shape == (0, 384)
+    assert minilm.embed_query("hello").shape == (384,)
+    assert minilm.name == "minilm-l6-v2-int8"
+    assert minilm.dim == 384
+
+
+def test_long_text_is_truncated_not_rejected(minilm: MiniLMEmbedder) -> None:
+    vector = minilm.embed_query("memory " * 5000)
+    assert np.isfinite(vector).all()
+
+
+def test_concurrent_first_use_loads_once_and_agrees() -> None:
+    embedder = MiniLMEmbedder()
+    results: list[np.ndarray] = []
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        barrier.wait()
+        results.append(embedder.embed_query("threads share one session"))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4
+    for r in results[1:]:
+        np.testing.assert_allclose(r, results[0], atol=1e-6)
+
+
+def test_tampered_model_file_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "model.onnx"
+    shutil.copyfile(default_model_path(), copy)
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    embedder = MiniLMEmbedder(copy)
+    with pytest.raises(EmbedderError, match=f"sha256 .* expected {MODEL_SHA256}"):
+        embedder.embed(["x"])
+
+
+def test_missing_model_file_is_an_embedder_error(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderError, match="cannot read the MiniLM model"):
+        MiniLMEmbedder(tmp_path / "absent.onnx").load()

@@ -1,0 +1,47 @@
+"""Periodic maintenance over every user's memories: salience decay, waypoint pruning, summary refresh.
+
+These functions cross users on purpose (they are what the server's background jobs run), so they use the store's
+``maintenance_*`` methods. Each run logs one ``stats`` row (``decay``, ``prune`` or ``summary``) with how many
+rows it touched, which ``/dashboard/maintenance`` reports.
+"""
+
+from __future__ import annotations
+
+from openmemory.engine.decay import plan_decay
+from openmemory.memory import Memory
+
+PRUNE_BELOW_WEIGHT = 0.05
+
+
+def run_decay(memory: Memory, now_ms: int) -> int:
+    """Write every memory's salience decayed to ``now_ms``; returns how many rows changed.
+
+    Decay is anchored (see ``engine.decay``), so running twice with the same clock changes nothing the second time.
+    """
+    store = memory.store
+    changed = 0
+    for batch in store.maintenance_iter_memories():
+        changed += store.maintenance_set_salience(plan_decay(batch, now_ms), now_ms)
+    store.log_stat("decay", changed)
+    return changed
+
+
+def prune_waypoints(memory: Memory, threshold: float = PRUNE_BELOW_WEIGHT) -> int:
+    """Delete waypoints weaker than ``threshold`` (self-links are kept); returns how many were deleted."""
+    pruned = memory.store.maintenance_prune_waypoints(threshold)
+    memory.store.log_stat("prune", pruned)
+    return pruned
+
+
+def refresh_summaries(memory: Memory) -> int:
+    """Rebuild the stored summary of every named user; returns how many summaries were written.
+
+    The system/default user (``None``) has no ``users`` row; its summary is computed on read.
+    """
+    refreshed = 0
+    for user_id in memory.store.maintenance_user_ids():
+        if user_id is not None:
+            memory.refresh_summary(user_id)
+            refreshed += 1
+    memory.store.log_stat("summary", refreshed)
+    return refreshed

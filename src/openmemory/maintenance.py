@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from openmemory.engine.decay import plan_decay
 from openmemory.memory import Memory
+from openmemory.models import StatRow
 
 PRUNE_BELOW_WEIGHT = 0.05
 
@@ -45,3 +46,8 @@ def refresh_summaries(memory: Memory) -> int:
             refreshed += 1
     memory.store.log_stat("summary", refreshed)
     return refreshed
+
+
+def maintenance_log(memory: Memory, since_ms: int) -> list[StatRow]:
+    """Every ``stats`` row written since ``since_ms`` (job runs and consolidations of all users), oldest first."""
+    return [StatRow(type_, count, ts_ms) for type_, count, ts_ms in memory.store.maintenance_stats(since_ms)]

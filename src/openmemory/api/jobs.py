@@ -1,0 +1,71 @@
+"""The server's background jobs: decay, waypoint pruning and summary refresh, each on its own timer thread.
+
+Intervals come from settings (``OM_DECAY_INTERVAL_MINUTES``, ``OM_PRUNE_INTERVAL_MINUTES``,
+``OM_USER_SUMMARY_INTERVAL``; 0 switches a job off). ``stop`` wakes every thread and waits for a running job to
+finish, so shutdown never closes the database under a job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from openmemory import maintenance
+from openmemory.config import Settings
+from openmemory.memory import Memory
+
+log = logging.getLogger("openmemory.jobs")
+
+
+class Jobs:
+    """Timer threads running the maintenance functions over one Memory."""
+
+    def __init__(self, memory: Memory, intervals_min: dict[str, float]) -> None:
+        self._memory = memory
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._intervals_min = intervals_min
+
+    @classmethod
+    def from_settings(cls, memory: Memory, s: Settings) -> Jobs:
+        return cls(
+            memory,
+            {"decay": s.decay_interval_minutes, "prune": s.prune_interval_minutes, "summary": s.user_summary_interval},
+        )
+
+    def _task(self, name: str) -> Callable[[], int]:
+        tasks: dict[str, Callable[[], int]] = {
+            "decay": lambda: maintenance.run_decay(self._memory, int(time.time() * 1000)),
+            "prune": lambda: maintenance.prune_waypoints(self._memory),
+            "summary": lambda: maintenance.refresh_summaries(self._memory),
+        }
+        return tasks[name]
+
+    def start(self) -> None:
+        for name, minutes in self._intervals_min.items():
+            if minutes > 0:
+                thread = threading.Thread(
+                    target=self._loop, args=(name, minutes * 60.0), name=f"openmemory-{name}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+                log.info("%s job every %g min", name, minutes)
+
+    def _loop(self, name: str, interval_s: float) -> None:
+        task = self._task(name)
+        while not self._stop.wait(interval_s):
+            started = time.perf_counter()
+            try:
+                n = task()
+            except Exception:  # a job edge: log and try again next period
+                log.exception("%s job failed", name)
+                continue
+            log.info("%s job: %d rows in %.1f ms", name, n, (time.perf_counter() - started) * 1000)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        self._threads.clear()

@@ -1,0 +1,104 @@
+"""``/memory/*``: add, query, reinforce, list, get, update and delete one caller's memories (reference §4.4)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from openmemory.api.context import CallerDep, MemoryDep
+from openmemory.api.overview import newest_memories
+from openmemory.api.schemas import (
+    AddBody,
+    AddResponse,
+    ItemsResponse,
+    MemoryItem,
+    OkResponse,
+    PatchBody,
+    QueryBody,
+    QueryResponse,
+    ReinforceBody,
+    UpdatedResponse,
+    UserId,
+    item_of,
+    match_of,
+)
+from openmemory.memory import Memory
+from openmemory.models import Hit
+
+router = APIRouter(prefix="/memory", tags=["memory"])
+
+UserIdQuery = Annotated[UserId | None, Query(description="Must be the caller's tenant (admin: any user).")]
+MAX_LIST = 10_000
+
+
+@router.post("/add", response_model=AddResponse)
+def add(body: AddBody, memory: MemoryDep, caller: CallerDep) -> AddResponse:
+    owner = caller.owner(body.user_id)
+    r = memory.add(body.content, user_id=owner, tags=body.tags, metadata=body.metadata)
+    return AddResponse(
+        id=r.memory_id, primary_sector=r.primary_sector, sectors=list(r.sectors), chunks=r.chunks,
+        deduplicated=r.deduplicated,
+    )  # fmt: skip
+
+
+def run_query(memory: Memory, body: QueryBody, owner: str | None) -> list[Hit]:
+    """Upstream's query body over ``Memory.query``; ``filters`` times override the top-level ones."""
+    f = body.filters
+    start = f.startTime if f and f.startTime is not None else body.startTime
+    end = f.endTime if f and f.endTime is not None else body.endTime
+    hits = memory.query(
+        body.query, user_id=owner, k=body.k, sector=f.sector if f else None,
+        min_salience=f.min_salience if f else None, tags=f.tags if f else None,
+        start_ms=int(start) if start is not None else None, end_ms=int(end) if end is not None else None,
+    )  # fmt: skip
+    # Upstream applied min_score to salience (reference §10.2 #22); here it is a minimum on the match score.
+    if f and f.min_score is not None:
+        hits = [h for h in hits if h.score >= f.min_score]
+    return hits
+
+
+@router.post("/query", response_model=QueryResponse)
+def query(body: QueryBody, memory: MemoryDep, caller: CallerDep) -> QueryResponse:
+    owner = caller.owner(body.user_id, body.filters.user_id if body.filters else None)
+    return QueryResponse(query=body.query, matches=[match_of(h) for h in run_query(memory, body, owner)])
+
+
+@router.post("/reinforce", response_model=OkResponse)
+def reinforce(body: ReinforceBody, memory: MemoryDep, caller: CallerDep) -> OkResponse:
+    memory.reinforce(body.id, user_id=caller.owner(body.user_id), boost=body.boost)
+    return OkResponse()
+
+
+@router.get("/all", response_model=ItemsResponse)
+def list_all(
+    memory: MemoryDep,
+    caller: CallerDep,
+    user_id: UserIdQuery = None,
+    u: Annotated[int, Query(ge=0, le=2**31, description="Offset.")] = 0,
+    l: Annotated[int, Query(ge=1, le=MAX_LIST, description="Limit.")] = 100,  # noqa: E741 (upstream's name)
+    sector: Annotated[str | None, Query(max_length=64)] = None,
+) -> ItemsResponse:
+    # The sector filter runs before paging, unlike upstream's (reference §10.2 #29).
+    records = newest_memories(memory, caller.owner(user_id), l, u, sector)
+    return ItemsResponse(items=[item_of(m) for m in records])
+
+
+@router.get("/{memory_id}", response_model=MemoryItem)
+def get(memory_id: str, memory: MemoryDep, caller: CallerDep, user_id: UserIdQuery = None) -> MemoryItem:
+    return item_of(memory.get(memory_id, user_id=caller.owner(user_id)))
+
+
+@router.patch("/{memory_id}", response_model=UpdatedResponse)
+def update(
+    memory_id: str, body: PatchBody, memory: MemoryDep, caller: CallerDep, user_id: UserIdQuery = None
+) -> UpdatedResponse:
+    owner = caller.owner(body.user_id, user_id)
+    memory.update(memory_id, user_id=owner, content=body.content, tags=body.tags, metadata=body.metadata)
+    return UpdatedResponse(id=memory_id)
+
+
+@router.delete("/{memory_id}", response_model=OkResponse)
+def delete(memory_id: str, memory: MemoryDep, caller: CallerDep, user_id: UserIdQuery = None) -> OkResponse:
+    memory.delete(memory_id, user_id=caller.owner(user_id))
+    return OkResponse()

@@ -75,3 +75,43 @@ def _owner_backfill(names: Names) -> list[Step]:
             f"{owner_of.format(m=names.memories, t=names.waypoints, col='src_id')} WHERE user_id IS NULL"
         ),
     ]
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------------------
+# Lexical search uses an expression GIN index over to_tsvector('english', content): upstream's table is left
+# without a new column, and the query repeats the same expression so the planner uses the index. Its name is
+# not upstream 1.1's ``openmemory_memories_fts_idx`` (index names share the schema's namespace, and that one
+# belongs to the old ``openmemory_memories_fts`` table, which we keep untouched).
+# ``om_vector_gen`` counts vector-changing writes per owner ('' = the system/default user) so each process can
+# tell when its in-process copy of a user's vectors is stale. The pgvector table (``om_mean_vectors``) needs the
+# embedder's dimension, which is known only when the service first records it, so the store creates it then.
+
+PG_FTS_CONFIG = "english"
+PG_FTS_INDEX = "om_memories_content_fts_idx"
+PG_TSVECTOR_SQL = f"to_tsvector('{PG_FTS_CONFIG}'::regconfig, content)"
+
+
+def plan_postgres(schema: SchemaInfo, names: Names) -> list[Step]:
+    """The statements still needed for our own storage additions on PostgreSQL (empty = in effect)."""
+    in_schema = names.memories.rsplit(".", 1)[0]  # the quoted schema of every table (names are validated)
+    steps: list[Step] = []
+    if not schema.has_table("om_meta"):
+        steps.append(Step(f'CREATE TABLE {in_schema}."om_meta" (key TEXT PRIMARY KEY, value TEXT NOT NULL)'))
+    if not schema.has_table("om_vector_gen"):
+        steps.append(Step(f'CREATE TABLE {in_schema}."om_vector_gen" (owner TEXT PRIMARY KEY, gen BIGINT NOT NULL)'))
+    if not schema.has_index("openmemory_memories_user_created_idx"):
+        steps.append(
+            Step(f"CREATE INDEX openmemory_memories_user_created_idx ON {names.memories} (user_id, created_at)")
+        )
+    if not schema.has_index("openmemory_waypoints_dst_idx"):
+        steps.append(Step(f"CREATE INDEX openmemory_waypoints_dst_idx ON {names.waypoints} (dst_id)"))
+    if not schema.has_index(PG_FTS_INDEX):
+        steps.append(Step(f"CREATE INDEX {PG_FTS_INDEX} ON {names.memories} USING gin ({PG_TSVECTOR_SQL})"))
+        v = names.vectors
+        steps.append(
+            Step(
+                f"UPDATE {v} SET user_id = m.user_id FROM {names.memories} m "
+                f"WHERE m.id::text = {v}.id::text AND {v}.user_id IS NULL AND m.user_id IS NOT NULL"
+            )
+        )
+    return steps

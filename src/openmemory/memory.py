@@ -23,7 +23,7 @@ from typing import Any
 from openmemory import validate
 from openmemory.config import Settings
 from openmemory.engine.decay import current_salience, recall_boost, reinforced_salience
-from openmemory.engine.dedup import simhash
+from openmemory.engine.dedup import dedup_key, is_same_text, simhash
 from openmemory.engine.embed import Embedder, open_embedder
 from openmemory.engine.encode import Encoded, encode_many
 from openmemory.engine.retrieve import DEFAULT_TUNING, RetrievalTuning, retrieve
@@ -140,23 +140,20 @@ class Memory:
         meta = validate.metadata(metadata)
         results: list[AddResult | None] = [None] * len(texts)
         fresh: list[int] = []
-        batch_hashes: dict[str, int] = {}
+        first_copy: dict[tuple[str, ...], int] = {}  # in-batch duplicates point at their first copy
         for i, text in enumerate(texts):
-            digest = simhash(text)
-            duplicate = self._store.find_by_simhash(digest, user_id=owner)
-            if duplicate is not None:
+            duplicate = self._store.find_by_simhash(simhash(text), user_id=owner)
+            if duplicate is not None and is_same_text(duplicate.content, text):
                 results[i] = self._boost_duplicate(duplicate)
-            elif digest in batch_hashes:
-                continue  # resolved after the first copy is stored
-            else:
-                batch_hashes[digest] = i
+            elif dedup_key(text) not in first_copy:
+                first_copy[dedup_key(text)] = i
                 fresh.append(i)
         encoded = encode_many(self._embedder, [texts[i] for i in fresh], [meta] * len(fresh))
         for i, enc in zip(fresh, encoded, strict=True):
             results[i] = self._insert(texts[i], enc, owner, tag_tuple, meta)
         for i, text in enumerate(texts):
             if results[i] is None:
-                first = results[batch_hashes[simhash(text)]]
+                first = results[first_copy[dedup_key(text)]]
                 assert first is not None
                 results[i] = replace(first, deduplicated=True)
         if owner is not None and fresh:

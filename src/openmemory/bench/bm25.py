@@ -7,48 +7,24 @@ positive for terms present in more than half the documents.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type hints
 
 from openmemory.bench.locomo import Turn
+from openmemory.store.lexical_index import analyse
 
 # Textbook values (Robertson and Zaragoza), kept so the baseline is the standard one. On the LoCoMo dev split
 # (frac recall@10) they score 0.630; k1 barely matters (0.6..2.0) and b = 0.3 scores 0.647, b = 0 0.649.
 K1 = 1.2
 B = 0.75
 
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-# NLTK's English list. Contractions split at the apostrophe, so their pieces ("don", "t", "ll") are in it.
-# fmt: off
-STOPWORDS = frozenset({
-    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself",
-    "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself",
-    "they", "them", "their", "theirs", "themselves", "what", "which", "who", "whom", "this", "that",
-    "these", "those", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
-    "having", "do", "does", "did", "doing", "a", "an", "the", "and", "but", "if", "or", "because", "as",
-    "until", "while", "of", "at", "by", "for", "with", "about", "against", "between", "into", "through",
-    "during", "before", "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off",
-    "over", "under", "again", "further", "then", "once", "here", "there", "when", "where", "why", "how",
-    "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not",
-    "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don", "should",
-    "now", "d", "ll", "m", "o", "re", "ve", "y", "ain", "aren", "couldn", "didn", "doesn", "hadn", "hasn",
-    "haven", "isn", "ma", "mightn", "mustn", "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn",
-})
-# fmt: on
-
-_stemmer = Stemmer.Stemmer("english")
-
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case `text`, split it into letter-and-digit runs, drop English stopwords and stem the rest."""
-    words = [word for word in _TOKEN.findall(text.lower()) if word not in STOPWORDS]
-    return list(_stemmer.stemWords(words))
+    """The engine's own analysis (see ``openmemory.store.lexical_index.analyse``), so both rank the same terms."""
+    return analyse(text)
 
 
 class BM25Index:

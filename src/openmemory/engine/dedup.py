@@ -86,3 +86,22 @@ def is_near_duplicate(a: str, b: str, max_distance: int = DEFAULT_MAX_DISTANCE) 
         return hamming(a, b) <= max_distance
     except InvalidInput:
         return False
+
+
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def is_same_text(a: str, b: str) -> bool:
+    """Whether two texts say the same thing word for word (same canonical tokens in the same order).
+
+    An equal simhash alone is not enough: it has only 32 real bits, and it ignores word order, repetition,
+    numbers and one-letter words, so two different memories can share one. Dedup asks this as well, so it
+    never merges different texts.
+    """
+    return dedup_key(a) == dedup_key(b)
+
+
+def dedup_key(text: str) -> tuple[str, ...]:
+    """What two texts must share to be the same memory: the same words in the same order, ignoring case and
+    punctuation (or, for a text with no words at all, the same text)."""
+    return tuple(_WORDS.findall(text.lower())) or (text.strip(),)

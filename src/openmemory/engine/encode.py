@@ -65,8 +65,8 @@ def _embed_per_sector(embedder: Embedder, pieces: list[str], cls: Classification
 
 def _mean_rows(rows: Vectors) -> Vectors:
     if rows.shape[0] == 1:
-        return rows[0]
-    return l2_normalise(rows.mean(axis=0, keepdims=True))[0]
+        return np.asarray(rows[0], dtype=np.float32)
+    return np.asarray(l2_normalise(rows.mean(axis=0, keepdims=True))[0], dtype=np.float32)
 
 
 def mean_vector(sector_vectors: Mapping[str, Vectors]) -> Vectors:
@@ -74,4 +74,4 @@ def mean_vector(sector_vectors: Mapping[str, Vectors]) -> Vectors:
     weights = {s: math.exp(MEAN_BETA * SECTOR_WEIGHT.get(s, 1.0)) for s in sector_vectors}
     total = sum(weights.values())
     mean = sum((weights[s] / total) * v.astype(np.float64) for s, v in sector_vectors.items())
-    return l2_normalise(np.asarray(mean, dtype=np.float32).reshape(1, -1))[0]
+    return np.asarray(l2_normalise(np.asarray(mean, dtype=np.float32).reshape(1, -1))[0], dtype=np.float32)

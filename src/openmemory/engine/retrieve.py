@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from openmemory.engine.classify import classify
 from openmemory.engine.decay import DAY_MS, current_salience
 from openmemory.engine.embed.base import Embedder
-from openmemory.engine.lexical import query_terms
 from openmemory.engine.score import ScoreWeights, composite, recency, sector_penalty, tag_match, token_overlap
 from openmemory.engine.text import canonical_token_set
 from openmemory.models import Classification, Hit, MemoryRecord, ScoreParts
@@ -68,7 +67,7 @@ def retrieve(
     pool = max(tuning.min_pool, tuning.pool_per_k * k)
     q_vec = embedder.embed_query(query)
     dense = store.search_vectors(q_vec, user_id=user_id, k=pool)
-    lexical = store.search_lexical(query_terms(query), user_id=user_id, k=pool)
+    lexical = store.search_lexical(query, user_id=user_id, k=pool)
     top_lex = max((s for _, s in lexical), default=0.0)
     cands: dict[str, _Candidate] = {m: _Candidate(m, similarity=s, path=(m,)) for m, s in dense}
     for memory_id, score in lexical:

@@ -2,7 +2,7 @@
 
 One connection per store, shared by threads under a lock (SQLite allows one writer at a time anyway); WAL mode so
 other processes can read while we write. Vector search uses the per-user matrices of ``vector_index``; lexical
-search uses the ``om_fts`` FTS5 index, scoped to the owner's token inside the MATCH expression.
+search uses the per-user BM25 index of ``lexical_index`` (statistics from the owner's memories only).
 """
 
 from __future__ import annotations
@@ -28,17 +28,13 @@ from openmemory.migrations.sqlite_file import (
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.base import MemoryFilter, UserStats
 from openmemory.store.codec import Vector, decode_vector, encode_vector
+from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import UserMatrix, VectorIndex
 
 _MEMORY_COLUMNS = (
     "id, user_id, project_id, segment, content, simhash, primary_sector, tags, meta, created_at, updated_at, "
     "last_seen_at, salience, decay_lambda, version, feedback_score"
 )
-
-
-def owner_token(user_id: str | None) -> str:
-    """The FTS owner token; must equal v2_0_0.OWNER_TOKEN_SQL for the same user."""
-    return "system0" if user_id is None else "u" + user_id.encode("utf-8").hex().upper() + "0"
 
 
 def _now_ms() -> int:
@@ -137,6 +133,7 @@ class SQLiteStore:
         self._busy_ms = busy_timeout_ms
         self._lock = threading.RLock()
         self._index = VectorIndex()
+        self._lexicon = LexicalIndex()
         self._data_version = self._read_data_version()
         self.location = str(path)
 
@@ -206,6 +203,7 @@ class SQLiteStore:
         if version != self._data_version:
             self._data_version = version
             self._index.clear()
+            self._lexicon.clear()
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -300,6 +298,7 @@ class SQLiteStore:
         self._write(statements)
         if mean is not None:
             self._index.put(m.user_id, m.memory_id, mean)
+        self._lexicon.put(m.user_id, m.memory_id, m.content)
 
     def _vector_rows(self, m: MemoryRecord, vectors: Sequence[SectorVector]) -> list[tuple[str, Sequence[Any]]]:
         return [
@@ -457,6 +456,7 @@ class SQLiteStore:
             ]
         )
         self._index.remove(user_id, memory_id)
+        self._lexicon.remove(user_id, memory_id)
         return counts[0] > 0
 
     def delete_user_memories(self, user_id: str | None) -> int:
@@ -469,6 +469,7 @@ class SQLiteStore:
             ]
         )
         self._index.drop_user(user_id)
+        self._lexicon.drop_user(user_id)
         return counts[1]
 
     def user_stats(self, *, user_id: str | None) -> UserStats:
@@ -510,18 +511,18 @@ class SQLiteStore:
             matrix.put(memory_id, decode_vector(blob))
         return self._index.install(user_id, dim, matrix)
 
-    def search_lexical(self, terms: Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]:
-        """BM25 matches (higher is better) of any of ``terms`` among the user's memories."""
-        clean = [t.replace('"', "") for t in terms if t.strip('"').strip()]
-        if not clean:
-            return []
-        expr = f'owner : "{owner_token(user_id)}" AND content : (' + " OR ".join(f'"{t}"' for t in clean) + ")"
-        rows = self._query(
-            "SELECT m.memory_id, -bm25(om_fts, 1.0, 0.0) AS score FROM om_fts "
-            "JOIN om_fts_map m ON m.fts_rowid = om_fts.rowid WHERE om_fts MATCH ? ORDER BY score DESC LIMIT ?",
-            (expr, k),
-        )
-        return [(str(memory_id), float(score)) for memory_id, score in rows]
+    def search_lexical(self, text: str, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        """BM25 matches (higher is better) of ``text`` among the user's memories, with the user's own statistics."""
+        with self._lock:
+            self._fresh_cache()
+            lexicon = self._lexicon.get(user_id)
+            if lexicon is None:
+                lexicon = UserLexicon()
+                rows = self._conn.execute("SELECT id, content FROM memories WHERE user_id IS ?", (user_id,))
+                for memory_id, content in rows.fetchall():
+                    lexicon.put(memory_id, content)
+                lexicon = self._lexicon.install(user_id, lexicon)
+            return lexicon.search(text, k)
 
     # -- waypoints --------------------------------------------------------------------------------------------
 

@@ -1,0 +1,155 @@
+"""An in-process, per-user BM25 index: lexical search whose statistics come from one user's memories only.
+
+A full-text index shared by all users (SQLite FTS5, for one) ranks with corpus-wide document frequencies, so
+another user's memories would shift the ranking of yours. Here each (user) has its own postings, document
+lengths and document frequencies, built lazily from that user's rows and kept in step with the store's writes.
+
+Text analysis: lower-case runs of letters and digits, English stopwords removed, Snowball English stemmer
+(PyStemmer). Scoring is Okapi BM25 with the Lucene idf ``log(1 + (N - df + 0.5) / (df + 0.5))``, which stays
+positive for words that most memories share (a speaker's name in a chat log, say).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from array import array
+from collections import Counter
+
+import numpy as np
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type hints
+
+K1 = 1.2
+B = 0.75
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# NLTK's English list. Contractions split at the apostrophe, so their pieces ("don", "t", "ll") are in it.
+# fmt: off
+STOPWORDS = frozenset({
+    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself",
+    "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself",
+    "they", "them", "their", "theirs", "themselves", "what", "which", "who", "whom", "this", "that",
+    "these", "those", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
+    "having", "do", "does", "did", "doing", "a", "an", "the", "and", "but", "if", "or", "because", "as",
+    "until", "while", "of", "at", "by", "for", "with", "about", "against", "between", "into", "through",
+    "during", "before", "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off",
+    "over", "under", "again", "further", "then", "once", "here", "there", "when", "where", "why", "how",
+    "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not",
+    "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don", "should",
+    "now", "d", "ll", "m", "o", "re", "ve", "y", "ain", "aren", "couldn", "didn", "doesn", "hadn", "hasn",
+    "haven", "isn", "ma", "mightn", "mustn", "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn",
+})
+# fmt: on
+
+_stemmer = Stemmer.Stemmer("english")
+_stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads
+
+
+def analyse(text: str) -> list[str]:
+    """Lower-case words of ``text`` without stopwords, stemmed: the terms BM25 counts."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    with _stem_lock:
+        return list(_stemmer.stemWords(words))
+
+
+class UserLexicon:
+    """BM25 postings of one user's memories."""
+
+    def __init__(self) -> None:
+        self._ids: list[str | None] = []
+        self._row_of: dict[str, int] = {}
+        self._length = array("f")
+        self._alive = array("b")
+        self._postings: dict[str, tuple[array[int], array[float]]] = {}
+        self._total_length = 0.0
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def put(self, memory_id: str, text: str) -> None:
+        self.remove(memory_id)
+        terms = analyse(text)
+        row = len(self._ids)
+        self._ids.append(memory_id)
+        self._row_of[memory_id] = row
+        self._length.append(float(len(terms)))
+        self._alive.append(1)
+        self._total_length += len(terms)
+        for term, tf in Counter(terms).items():
+            rows, tfs = self._postings.setdefault(term, (array("i"), array("f")))
+            rows.append(row)
+            tfs.append(float(tf))
+
+    def remove(self, memory_id: str) -> None:
+        row = self._row_of.pop(memory_id, None)
+        if row is not None:
+            self._alive[row] = 0
+            self._ids[row] = None
+            self._total_length -= self._length[row]
+
+    def search(self, text: str, k: int) -> list[tuple[str, float]]:
+        n_docs = len(self._row_of)
+        terms = set(analyse(text))
+        if n_docs == 0 or not terms:
+            return []
+        avg_length = max(self._total_length / n_docs, 1e-9)
+        alive = np.frombuffer(self._alive, dtype=np.int8).astype(bool)
+        lengths = np.frombuffer(self._length, dtype=np.float32)
+        scores = np.zeros(len(self._ids), dtype=np.float32)
+        for term in terms:
+            posting = self._postings.get(term)
+            if posting is None:
+                continue
+            rows = np.frombuffer(posting[0], dtype=np.int32)
+            tfs = np.frombuffer(posting[1], dtype=np.float32)
+            live = alive[rows]
+            rows, tfs = rows[live], tfs[live]
+            df = len(rows)
+            if df == 0:
+                continue
+            idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+            norm = tfs + K1 * (1.0 - B + B * lengths[rows] / avg_length)
+            scores[rows] += idf * tfs * (K1 + 1.0) / norm
+        hit_rows = np.flatnonzero(scores > 0)
+        if len(hit_rows) > k:
+            hit_rows = hit_rows[np.argpartition(-scores[hit_rows], k - 1)[:k]]
+        hit_rows = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
+        return [(str(self._ids[int(r)]), float(scores[r])) for r in hit_rows]
+
+
+class LexicalIndex:
+    """The per-user lexicons of one store, loaded lazily and kept in step with its writes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users: dict[str | None, UserLexicon] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+
+    def get(self, user_id: str | None) -> UserLexicon | None:
+        with self._lock:
+            return self._users.get(user_id)
+
+    def install(self, user_id: str | None, lexicon: UserLexicon) -> UserLexicon:
+        with self._lock:
+            return self._users.setdefault(user_id, lexicon)
+
+    def put(self, user_id: str | None, memory_id: str, text: str) -> None:
+        with self._lock:
+            lexicon = self._users.get(user_id)
+            if lexicon is not None:
+                lexicon.put(memory_id, text)
+
+    def remove(self, user_id: str | None, memory_id: str) -> None:
+        with self._lock:
+            lexicon = self._users.get(user_id)
+            if lexicon is not None:
+                lexicon.remove(memory_id)
+
+    def drop_user(self, user_id: str | None) -> None:
+        with self._lock:
+            self._users.pop(user_id, None)

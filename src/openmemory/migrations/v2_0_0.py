@@ -1,11 +1,12 @@
-"""2.0.0 (OpenMemory for Python): the lexical index, the embedder record, and owners on every vector and edge.
+"""2.0.0 (OpenMemory for Python): the embedder record, a listing index, and owners on every vector and edge.
 
 * ``om_meta`` records which embedder (model name and dimension) built the vectors.
-* ``om_fts`` is a full-text index over memory content, kept in step with ``memories`` by triggers. Each row carries
-  an ``owner`` token so a lexical search is scoped to one user inside FTS5 itself. ``om_fts_map`` maps memory ids
-  to FTS rowids (a memories rowid is not stable across VACUUM, so it cannot be the key).
+* ``idx_memories_user_created`` serves a user's newest-first listing without a sort.
 * Vectors and waypoints written before 1.2 (or by upstream 1.2.0, which never set them) get the ``user_id`` of
   the memory they belong to, so owner-scoped reads find them.
+
+Lexical search needs no table: BM25 statistics must come from one user's memories only (a shared full-text
+index ranks with every user's document frequencies), so the store keeps a per-user index in memory.
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ from openmemory.migrations.base import Names, Step
 from openmemory.migrations.schema import SchemaInfo
 
 VERSION = "2.0.0"
-DESCRIPTION = "Lexical index, embedder record and owner backfill"
-
-# The FTS owner token of a user: 'u' + hex of the UTF-8 user id + '0' (the trailing digit keeps the porter
-# stemmer off it); the system/default user (NULL) is 'system0'. store/sqlite.py builds the same token in Python.
-OWNER_TOKEN_SQL = "CASE WHEN {col} IS NULL THEN 'system0' ELSE 'u' || hex({col}) || '0' END"
+DESCRIPTION = "Embedder record, listing index and owner backfill"
 
 
 def plan_sqlite(schema: SchemaInfo, names: Names) -> list[Step]:
@@ -26,41 +23,11 @@ def plan_sqlite(schema: SchemaInfo, names: Names) -> list[Step]:
     steps: list[Step] = []
     if not schema.has_table("om_meta"):
         steps.append(Step("CREATE TABLE om_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"))
+        # once, with the table that marks this version: later writes set owners themselves
+        steps += _owner_backfill(names)
     if not schema.has_index("idx_memories_user_created"):
         steps.append(Step(f"CREATE INDEX idx_memories_user_created ON {names.memories}(user_id, created_at)"))
-    if not schema.has_table("om_fts"):
-        steps += _fts(names)
-        steps += _owner_backfill(names)
     return steps
-
-
-def _fts(names: Names) -> list[Step]:
-    m = names.memories
-    new_owner = OWNER_TOKEN_SQL.format(col="new.user_id")
-    return [
-        Step("CREATE VIRTUAL TABLE om_fts USING fts5(content, owner, tokenize='porter unicode61')"),
-        Step("CREATE TABLE om_fts_map (memory_id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL)"),
-        Step(
-            f"INSERT INTO om_fts(rowid, content, owner) SELECT rowid, content, "
-            f"{OWNER_TOKEN_SQL.format(col='user_id')} FROM {m}"
-        ),
-        Step(f"INSERT INTO om_fts_map(memory_id, fts_rowid) SELECT id, rowid FROM {m}"),
-        Step(
-            f"CREATE TRIGGER om_fts_ai AFTER INSERT ON {m} BEGIN "
-            f"INSERT INTO om_fts(content, owner) VALUES (new.content, {new_owner}); "
-            "INSERT OR REPLACE INTO om_fts_map(memory_id, fts_rowid) VALUES (new.id, last_insert_rowid()); END"
-        ),
-        Step(
-            f"CREATE TRIGGER om_fts_ad AFTER DELETE ON {m} BEGIN "
-            "DELETE FROM om_fts WHERE rowid = (SELECT fts_rowid FROM om_fts_map WHERE memory_id = old.id); "
-            "DELETE FROM om_fts_map WHERE memory_id = old.id; END"
-        ),
-        Step(
-            f"CREATE TRIGGER om_fts_au AFTER UPDATE OF content, user_id ON {m} BEGIN "
-            f"UPDATE om_fts SET content = new.content, owner = {new_owner} "
-            "WHERE rowid = (SELECT fts_rowid FROM om_fts_map WHERE memory_id = old.id); END"
-        ),
-    ]
 
 
 def _owner_backfill(names: Names) -> list[Step]:

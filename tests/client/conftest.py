@@ -1,0 +1,20 @@
+"""A live keyed server for the SDK tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests.live import keyed_settings, live_server
+
+from openmemory.memory import Memory
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("client") / "m.sqlite"
+    settings = keyed_settings(db)
+    memory = Memory(db, settings=settings)
+    with live_server(settings, memory) as url:
+        yield url
+    memory.close()

@@ -67,6 +67,7 @@ class Memory:
         store: Store | None = None,
         clock: Clock | None = None,
         tuning: RetrievalTuning = DEFAULT_TUNING,
+        check_embedder: bool = True,
     ) -> None:
         self.settings = settings_for(target, settings)
         self._embedder = embedder or open_embedder(self.settings)
@@ -75,7 +76,8 @@ class Memory:
         self._tuning = tuning
         self._summary_lock = threading.Lock()
         try:
-            self._claim_embedder()
+            if check_embedder:
+                self._claim_embedder()
         except BaseException:
             self._store.close()
             raise
@@ -303,13 +305,38 @@ class Memory:
             self._store.touch_memories(updates, user_id=owner, last_seen_at_ms=now)
         return hits
 
+    def reembed(self, *, batch: int = 64, progress: Callable[[int, int], None] | None = None) -> int:
+        """Rebuild every memory's vectors (all users) with the configured embedder, then record it.
+
+        Use after changing OM_EMBEDDINGS or on a database migrated from upstream, whose vectors came from
+        upstream's synthetic embedder. Each memory is rewritten in its own transaction, so an interrupted
+        run can simply be started again. ``progress(done, total)`` is called after each batch.
+        """
+        total = sum(self._store.user_stats(user_id=u).memories for u in self._store.maintenance_user_ids())
+        done = 0
+        for rows in self._store.maintenance_iter_memories(batch):
+            encoded = encode_many(self._embedder, [r.content for r in rows], [r.meta for r in rows])
+            for record, enc in zip(rows, encoded, strict=True):
+                vectors = [SectorVector(record.memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
+                self._store.replace_memory(record, vectors, enc.mean)
+            done += len(rows)
+            if progress is not None:
+                progress(done, total)
+        self._store.write_meta("embed_model", self._embedder.name)
+        self._store.write_meta("embed_dim", str(self._embedder.dim))
+        return done
+
     # -- users --------------------------------------------------------------------------------------------------
+
+    def user_summary_of_system(self) -> str:
+        """The system/default user's summary, computed on demand (the users table keys on a text id)."""
+        return summarize_user(self._store.all_mem_by_user(None, SUMMARY_MEMORIES, 0), self._clock())
 
     def user_summary(self, user_id: str) -> str:
         """The user's summary, regenerated when it is older than their newest memory."""
         owner = validate.user_id(user_id)
         if owner is None:
-            return summarize_user(self._store.all_mem_by_user(None, SUMMARY_MEMORIES, 0), self._clock())
+            return self.user_summary_of_system()
         row = self._store.get_user(owner)
         stats = self._store.user_stats(user_id=owner)
         if row is None or row.summary is None or (stats.last_created_at_ms or 0) > row.updated_at_ms:

@@ -17,7 +17,15 @@ from dataclasses import dataclass, replace
 from openmemory.engine.classify import classify
 from openmemory.engine.decay import DAY_MS, current_salience
 from openmemory.engine.embed.base import Embedder
-from openmemory.engine.score import ScoreWeights, composite, recency, sector_penalty, tag_match, token_overlap
+from openmemory.engine.score import (
+    ScoreWeights,
+    boosted_similarity,
+    composite,
+    recency,
+    sector_penalty,
+    tag_match,
+    token_overlap,
+)
 from openmemory.engine.text import canonical_token_set
 from openmemory.models import Classification, Hit, MemoryRecord, ScoreParts
 from openmemory.store.base import MemoryFilter, Store
@@ -38,6 +46,8 @@ class RetrievalTuning:
     min_pool: int = 100
     pool_per_k: int = 5
     seeds_for_expansion: int = 10
+    min_shortlist: int = 30
+    shortlist_per_k: int = 3
 
 
 DEFAULT_TUNING = RetrievalTuning()
@@ -77,7 +87,8 @@ def retrieve(
     for memory_id, sim in store.vector_scores(q_vec, missing, user_id=user_id).items():
         cands[memory_id] = replace(cands[memory_id], similarity=sim)
     _expand(store, embedder, q_vec, cands, user_id, tuning)
-    records = store.get_memories(list(cands), user_id=user_id)
+    shortlist = _shortlist(cands, max(tuning.min_shortlist, tuning.shortlist_per_k * k), tuning.weights)
+    records = store.get_memories(shortlist, user_id=user_id)
     q_cls = classify(query)
     q_tokens = canonical_token_set(query)
     hits = [
@@ -117,6 +128,24 @@ def _expand(
     if new_ids:
         for memory_id, sim in store.vector_scores(q_vec, new_ids, user_id=user_id).items():  # type: ignore[arg-type]
             cands[memory_id] = replace(cands[memory_id], similarity=sim)
+
+
+def _shortlist(cands: dict[str, _Candidate], size: int, weights: ScoreWeights) -> list[str]:
+    """The candidates worth loading: best by the signals already known (similarity, lexical, waypoint).
+
+    The remaining signals (overlap, recency, tags, salience) carry small weights, so a candidate outside this
+    list cannot overtake one inside it in practice, and loading ~30 rows instead of ~200 keeps queries fast.
+    """
+
+    def known(c: _Candidate) -> float:
+        return (
+            weights.similarity * boosted_similarity(max(0.0, c.similarity))
+            + weights.lexical * c.lexical
+            + weights.waypoint * c.waypoint
+        )
+
+    ranked = sorted(cands.values(), key=lambda c: (-known(c), c.memory_id))
+    return [c.memory_id for c in ranked[:size]]
 
 
 def _passes(record: MemoryRecord, where: MemoryFilter | None) -> bool:

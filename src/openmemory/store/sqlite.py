@@ -123,6 +123,10 @@ def _filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:
     return "".join(f" AND {p}" for p in parts), args
 
 
+# In reads by id, ``+user_id`` keeps the planner on the primary key: the owner test is a filter, and the
+# user_id index (which would scan the owner's every row) is not used for them.
+
+
 class SQLiteStore:
     """Owner-scoped storage in one SQLite file."""
 
@@ -313,7 +317,7 @@ class SQLiteStore:
     def _waypoint_rows(w: Waypoint, project_id: str | None) -> list[tuple[str, Sequence[Any]]]:
         # NULL user_id rows are not unique in SQLite's (src_id, user_id) key, so replace by hand.
         return [
-            ("DELETE FROM waypoints WHERE src_id = ? AND user_id IS ?", (w.src_id, w.user_id)),
+            ("DELETE FROM waypoints WHERE src_id = ? AND +user_id IS ?", (w.src_id, w.user_id)),
             (
                 "INSERT INTO waypoints(src_id, dst_id, user_id, project_id, weight, created_at, updated_at) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -332,7 +336,7 @@ class SQLiteStore:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._query(
-                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND user_id IS ?",
+                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
                 (*chunk, user_id),
             )
             for row in rows:
@@ -345,7 +349,7 @@ class SQLiteStore:
     def _sectors_of(self, memory_ids: list[str], user_id: str | None) -> dict[str, tuple[str, ...]]:
         marks = ",".join("?" * len(memory_ids))
         rows = self._query(
-            f"SELECT id, sector FROM {self._vt} WHERE id IN ({marks}) AND user_id IS ?", (*memory_ids, user_id)
+            f"SELECT id, sector FROM {self._vt} WHERE id IN ({marks}) AND +user_id IS ?", (*memory_ids, user_id)
         )
         found: dict[str, list[str]] = {}
         for memory_id, sector in rows:
@@ -371,7 +375,7 @@ class SQLiteStore:
 
     def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None:
         rows = self._query(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND user_id IS ? ORDER BY salience DESC LIMIT 1",
+            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND +user_id IS ? ORDER BY salience DESC LIMIT 1",
             (simhash, user_id),
         )
         return _row_to_memory(rows[0]) if rows else None
@@ -382,7 +386,7 @@ class SQLiteStore:
             (
                 "UPDATE memories SET content=?, simhash=?, primary_sector=?, tags=?, meta=?, updated_at=?, "
                 "last_seen_at=?, salience=?, decay_lambda=?, version=?, feedback_score=? "
-                "WHERE id=? AND user_id IS ?",
+                "WHERE id=? AND +user_id IS ?",
                 (
                     m.content,
                     m.simhash,
@@ -401,12 +405,12 @@ class SQLiteStore:
             ),
         ]
         if vectors is not None:
-            statements.append((f"DELETE FROM {self._vt} WHERE id = ? AND user_id IS ?", (m.memory_id, m.user_id)))
+            statements.append((f"DELETE FROM {self._vt} WHERE id = ? AND +user_id IS ?", (m.memory_id, m.user_id)))
             statements += self._vector_rows(m, vectors)
         if mean is not None:
             statements.append(
                 (
-                    "UPDATE memories SET mean_dim=?, mean_vec=? WHERE id=? AND user_id IS ?",
+                    "UPDATE memories SET mean_dim=?, mean_vec=? WHERE id=? AND +user_id IS ?",
                     (int(mean.shape[0]), encode_vector(mean), m.memory_id, m.user_id),
                 ),
             )
@@ -418,7 +422,7 @@ class SQLiteStore:
         (n,) = self._write(
             [
                 (
-                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND user_id IS ?",
+                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?",
                     (salience, last_seen_at_ms, _now_ms(), memory_id, user_id),
                 )
             ]
@@ -432,7 +436,7 @@ class SQLiteStore:
         counts = self._write(
             [
                 (
-                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND user_id IS ?",
+                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?",
                     (salience, last_seen_at_ms, last_seen_at_ms, memory_id, user_id),
                 )
                 for memory_id, salience in updates
@@ -443,10 +447,10 @@ class SQLiteStore:
     def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool:
         counts = self._write(
             [
-                ("DELETE FROM memories WHERE id = ? AND user_id IS ?", (memory_id, user_id)),
-                (f"DELETE FROM {self._vt} WHERE id = ? AND user_id IS ?", (memory_id, user_id)),
+                ("DELETE FROM memories WHERE id = ? AND +user_id IS ?", (memory_id, user_id)),
+                (f"DELETE FROM {self._vt} WHERE id = ? AND +user_id IS ?", (memory_id, user_id)),
                 (
-                    "DELETE FROM waypoints WHERE (src_id = ? OR dst_id = ?) AND user_id IS ?",
+                    "DELETE FROM waypoints WHERE (src_id = ? OR dst_id = ?) AND +user_id IS ?",
                     (memory_id, memory_id, user_id),
                 ),
                 (
@@ -535,7 +539,7 @@ class SQLiteStore:
         marks = ",".join("?" * len(memory_ids))
         rows = self._query(
             f"SELECT src_id, dst_id, user_id, weight, created_at, updated_at FROM waypoints "
-            f"WHERE src_id IN ({marks}) AND user_id IS ? ORDER BY weight DESC",
+            f"WHERE src_id IN ({marks}) AND +user_id IS ? ORDER BY weight DESC",
             (*memory_ids, user_id),
         )
         return [Waypoint(s, d, u, float(w), int(c or 0), int(up or 0)) for s, d, u, w, c, up in rows]

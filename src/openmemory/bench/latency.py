@@ -1,0 +1,221 @@
+"""Speed of the engine on synthetic data: add throughput and query latency percentiles.
+
+Memories are generated sentences (a fixed seed, so runs compare). The first ``measure_adds`` memories go through
+``Memory.add_many`` with the real embedder, which is the add throughput reported. The rest are filled faster:
+their vectors are mixtures of an embedded pool of sentences (so they look like real embeddings), written with
+the store's own insert. Queries then run through ``Memory.query`` exactly as a user's would.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from openmemory.engine.classify import classify
+from openmemory.engine.dedup import simhash
+from openmemory.engine.embed.base import l2_normalise
+from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
+from openmemory.memory import Memory
+from openmemory.models import MemoryRecord, SectorVector
+
+_NAMES = [
+    "Ana",
+    "Bruno",
+    "Chen",
+    "Dara",
+    "Emil",
+    "Fatima",
+    "Goran",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+]
+_VERBS = [
+    "visited",
+    "bought",
+    "cooked",
+    "painted",
+    "repaired",
+    "booked",
+    "cancelled",
+    "learned",
+    "taught",
+    "planned",
+    "sold",
+    "found",
+    "lost",
+    "met",
+    "wrote",
+]
+_THINGS = [
+    "a vintage bicycle",
+    "the garden shed",
+    "a sourdough loaf",
+    "tickets to Porto",
+    "a piano lesson",
+    "the quarterly report",
+    "a hiking trail",
+    "a birthday cake",
+    "the kitchen sink",
+    "a new laptop",
+    "a chess club",
+    "a pottery class",
+    "the tax forms",
+    "a camping stove",
+    "a jazz record",
+    "the roof tiles",
+    "a yoga retreat",
+    "a used car",
+    "a mountain cabin",
+    "a cooking course",
+]
+_PLACES = [
+    "Lisbon",
+    "Berlin",
+    "Osaka",
+    "Quito",
+    "Nairobi",
+    "Oslo",
+    "Lima",
+    "Tunis",
+    "Hanoi",
+    "Perth",
+    "Austin",
+    "Krakow",
+    "Dublin",
+    "Seville",
+    "Tbilisi",
+]
+_WHEN = [
+    "on Monday",
+    "last weekend",
+    "in March",
+    "yesterday",
+    "this morning",
+    "after work",
+    "in the summer",
+    "on her birthday",
+]
+_FEEL = ["", " and felt great", " and was frustrated", " which took longer than planned", " with a friend"]
+
+
+def sentence(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(_NAMES)} {rng.choice(_VERBS)} {rng.choice(_THINGS)} in {rng.choice(_PLACES)} "
+        f"{rng.choice(_WHEN)}{rng.choice(_FEEL)}."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyReport:
+    memories: int
+    users: int
+    embedder: str
+    backend: str
+    add_measured: int
+    add_per_s: float
+    fill_s: float
+    queries: int
+    query_cold_ms: float
+    query_p50_ms: float
+    query_p95_ms: float
+    query_p99_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_latency(
+    memory: Memory,
+    *,
+    memories: int,
+    users: int = 1,
+    queries: int = 200,
+    measure_adds: int = 2000,
+    seed: int = 7,
+    backend: str = "sqlite",
+    progress: Callable[[int, int], None] | None = None,
+) -> LatencyReport:
+    """Load ``memories`` memories over ``users`` users, then time queries of the first user."""
+    rng = random.Random(seed)
+    user_ids = [f"bench-user-{i}" for i in range(users)]
+    measured = min(memories, measure_adds)
+    texts = [sentence(rng) + f" #{i}" for i in range(memories)]
+    start = time.perf_counter()
+    for offset in range(0, measured, 64):
+        for u, user_id in enumerate(user_ids):
+            chunk = [t for j, t in enumerate(texts[offset : min(offset + 64, measured)]) if (offset + j) % users == u]
+            if chunk:
+                memory.add_many(chunk, user_id=user_id)
+        if progress is not None:
+            progress(min(offset + 64, measured), memories)
+    add_s = time.perf_counter() - start
+    fill_start = time.perf_counter()
+    _fill(memory, texts, measured, user_ids, rng, progress)
+    fill_s = time.perf_counter() - fill_start
+    target = user_ids[0]
+    questions = [f"What did {rng.choice(_NAMES)} do in {rng.choice(_PLACES)}?" for _ in range(queries + 1)]
+    t0 = time.perf_counter()
+    memory.query(questions[0], user_id=target, k=10)
+    cold_ms = (time.perf_counter() - t0) * 1000
+    timings = []
+    for q in questions[1:]:
+        t0 = time.perf_counter()
+        memory.query(q, user_id=target, k=10)
+        timings.append((time.perf_counter() - t0) * 1000)
+    cuts = statistics.quantiles(timings, n=100, method="inclusive")
+    return LatencyReport(
+        memories=memories, users=users, embedder=memory.embedder.name, backend=backend, add_measured=measured,
+        add_per_s=measured / add_s if add_s > 0 else 0.0, fill_s=fill_s, queries=len(timings),
+        query_cold_ms=cold_ms, query_p50_ms=cuts[49], query_p95_ms=cuts[94], query_p99_ms=cuts[98],
+    )  # fmt: skip
+
+
+def _fill(
+    memory: Memory,
+    texts: list[str],
+    start: int,
+    user_ids: list[str],
+    rng: random.Random,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    if start >= len(texts):
+        return
+    pool_texts = [sentence(rng) for _ in range(512)]
+    pool = memory.embedder.embed(pool_texts)
+    store = memory.store
+    now = int(time.time() * 1000)
+    np_rng = np.random.default_rng(rng.randrange(2**32))
+    for i in range(start, len(texts)):
+        a, b = np_rng.integers(0, len(pool), size=2)
+        vec = l2_normalise((pool[a] + 0.5 * pool[b] + 0.05 * np_rng.standard_normal(pool.shape[1])).reshape(1, -1))[0]
+        text = texts[i]
+        cls = classify(text)
+        owner = user_ids[i % len(user_ids)]
+        memory_id = str(uuid.uuid4())
+        record = MemoryRecord(
+            memory_id=memory_id, user_id=owner, content=text, primary_sector=cls.primary, created_at_ms=now,
+            updated_at_ms=now, last_seen_at_ms=now, salience=0.4, decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary],
+            simhash=simhash(text),
+        )  # fmt: skip
+        vectors = [SectorVector(memory_id, cls.primary, vec, int(vec.shape[0]))]
+        store.insert_memory(record, vectors, vec, None, memory.embedder.name)
+        if progress is not None and i % 1000 == 0:
+            progress(i, len(texts))

@@ -1,0 +1,512 @@
+"""PostgresStore: upstream's PostgreSQL schema (``OM_PG_SCHEMA``/``OM_PG_TABLE``/``OM_VECTOR_TABLE``) plus ours.
+
+Connections come from a ``psycopg_pool`` pool that checks each connection before lending it, so a server restart
+costs the requests in flight at that moment (each fails with StoreUnavailable, its transaction rolled back by
+the server) and nothing after. Every user action is one transaction; every value is bound; every identifier is
+validated by Settings and quoted by psycopg. Owner scoping is ``user_id = %s``, or ``user_id IS NULL`` for the
+system/default user (both indexable), except in waypoints, whose primary key makes user_id NOT NULL: there the
+system user is stored as '' (see migrations/v1_2_0.PG_SYSTEM_OWNER and docs/postgres.md).
+
+Vector search is in ``postgres_vectors`` (pgvector or in-process matrices); lexical search uses PostgreSQL
+full-text search over ``to_tsvector('english', content)`` with the GIN index of migration 2.0.0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from openmemory.config import Settings
+from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
+from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
+from openmemory.migrations.v2_0_0 import PG_FTS_CONFIG, PG_TSVECTOR_SQL
+from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
+from openmemory.store.base import MemoryFilter, UserStats
+from openmemory.store.codec import Vector, encode_vector
+from openmemory.store.postgres_connect import build_conninfo, connect, describe, enable_pgvector, open_pool, unavailable
+from openmemory.store.postgres_rows import (
+    MEMORY_COLUMNS,
+    as_uuids,
+    filter_sql,
+    query_words,
+    row_to_memory,
+    waypoint_owner,
+)
+from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
+
+log = logging.getLogger("openmemory.store.postgres")
+
+POOL_MAX = 10
+POOL_TIMEOUT_S = 10.0
+BATCH = 500
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PostgresStore:
+    """Owner-scoped storage in one PostgreSQL schema."""
+
+    def __init__(self, pool: ConnectionPool, names: PgNames, vectors: PgVectors, location: str) -> None:
+        self._pool = pool
+        self.names = names
+        self._vec = vectors
+        self.location = location
+        q = names.qualified
+        self._m = q(names.memories)
+        self._v = q(names.vectors)
+        self._w = q("openmemory_waypoints")
+        self._u = q("openmemory_users")
+        self._s = q("stats")
+        self._e = q("openmemory_embed_logs")
+        self._meta = q("om_meta")
+
+    @property
+    def vector_mode(self) -> str:
+        """``pgvector`` or ``bytea`` (see postgres_vectors)."""
+        return self._vec.mode
+
+    # -- opening ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings) -> PostgresStore:
+        """Connect, migrate (unless OM_AUTO_MIGRATE=false), pick the vector mode and open the pool.
+
+        Raises StoreUnavailable (server unreachable, credentials refused, database missing without
+        OM_PG_CREATE_DB), SchemaOutdated (pending migrations, auto-migrate off), MigrationError.
+        """
+        names = PgNames.from_settings(settings.pg_schema, settings.pg_table, settings.vector_table)
+        conn_string = build_conninfo(settings)
+        location = f"postgresql://{describe(conn_string)} schema {names.schema}"
+        with connect(settings) as conn:
+            try:
+                pending = [s.version for s in plan_status_postgres(conn, names) if s.is_pending]
+                if pending and not settings.auto_migrate:
+                    raise SchemaOutdated(location, pending)
+                if pending:
+                    migrate_postgres(conn, names, say=lambda line: log.info("[MIGRATE] %s", line))
+                extension = enable_pgvector(conn)
+            except psycopg.OperationalError as exc:
+                raise unavailable(conn_string, exc) from exc
+        vectors = PgVectors(names, extension[1] if extension else None)
+        pool = open_pool(conn_string, extension[0] if extension else None, POOL_MAX, POOL_TIMEOUT_S)
+        store = cls(pool, names, vectors, location)
+        try:
+            store._prepare_vectors()
+        except BaseException:
+            pool.close()
+            raise
+        vectors.log_mode()
+        return store
+
+    def _prepare_vectors(self) -> None:
+        with self._tx() as cur:
+            self._vec.read_ann_dim(cur)
+        dim = self.read_meta("embed_dim")
+        if dim is not None and dim.isdigit() and self._vec.extension_version is not None:
+            with self._conn() as conn:
+                self._vec.ensure_ann(conn, int(dim))
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise StoreUnavailable(
+                f"no PostgreSQL connection for {self.location} within {POOL_TIMEOUT_S:.0f} s; is the server up?"
+            ) from exc
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(
+                f"PostgreSQL connection for {self.location} failed during the request ({_first_line(exc)}); "
+                f"nothing of it was written; retry"
+            ) from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL {self.location}: {_first_line(exc)}") from exc
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Cursor]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        with self._conn() as conn, conn.cursor() as cur:
+            yield cur
+
+    def _rows(self, query: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._tx() as cur:
+            cur.execute(query.encode(), args)
+            return cur.fetchall()
+
+    # -- meta -------------------------------------------------------------------------------------------------
+
+    def read_meta(self, key: str) -> str | None:
+        rows = self._rows(f"SELECT value FROM {self._meta} WHERE key = %s", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def write_meta(self, key: str, value: str) -> None:
+        """Record a store-level fact; ``embed_dim`` also (re)builds the pgvector table at that dimension."""
+        self._rows(
+            f"INSERT INTO {self._meta} (key, value) VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key",
+            (key, value),
+        )
+        if key == "embed_dim" and value.isdigit() and self._vec.extension_version is not None:
+            with self._conn() as conn:
+                self._vec.ensure_ann(conn, int(value))
+
+    def vector_dims(self) -> dict[int, int]:
+        """How many vector rows exist at each dimension (all users; used to spot legacy vectors)."""
+        return {int(d): int(n) for d, n in self._rows(f"SELECT dim, count(*) FROM {self._v} GROUP BY dim")}
+
+    # -- memories ---------------------------------------------------------------------------------------------
+
+    def insert_memory(
+        self,
+        memory: MemoryRecord,
+        vectors: Sequence[SectorVector],
+        mean: Vector | None,
+        waypoint: Waypoint | None,
+        embed_model: str,
+    ) -> None:
+        m = memory
+        with self._tx() as cur:
+            cur.execute(
+                f"INSERT INTO {self._m} ({MEMORY_COLUMNS}, mean_dim, mean_vec) VALUES "
+                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)".encode(),
+                (
+                    m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
+                    json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms,
+                    m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
+                    None if mean is None else int(mean.shape[0]), None if mean is None else encode_vector(mean),
+                ),
+            )  # fmt: skip
+            self._write_vectors(cur, m, vectors)
+            if waypoint is not None:
+                self._write_waypoint(cur, waypoint, m.project_id)
+            cur.execute(
+                f"INSERT INTO {self._e} (id, model, status, ts, err) VALUES (%s, %s, 'completed', %s, NULL) "
+                "ON CONFLICT (id) DO UPDATE SET model = excluded.model, status = excluded.status, ts = excluded.ts, "
+                "err = NULL".encode(),
+                (m.memory_id, embed_model, m.created_at_ms),
+            )
+            self._vec.write_mean(cur, m.memory_id, m.user_id, mean)
+            gen = self._vec.bump(cur, m.user_id)
+        self._vec.committed(m.user_id, gen, m.memory_id, mean)
+
+    def _write_vectors(self, cur: Cursor, m: MemoryRecord, vectors: Sequence[SectorVector]) -> None:
+        if not vectors:
+            return
+        cur.executemany(
+            f"INSERT INTO {self._v} (id, sector, user_id, project_id, v, dim) VALUES (%s,%s,%s,%s,%s,%s) "
+            "ON CONFLICT (id, sector) DO UPDATE SET user_id = excluded.user_id, project_id = excluded.project_id, "
+            "v = excluded.v, dim = excluded.dim".encode(),
+            [(m.memory_id, v.sector, m.user_id, m.project_id, encode_vector(v.vector), v.dim) for v in vectors],
+        )
+
+    def _write_waypoint(self, cur: Cursor, w: Waypoint, project_id: str | None) -> None:
+        cur.execute(
+            f"INSERT INTO {self._w} (src_id, dst_id, user_id, project_id, weight, created_at, updated_at) "
+            "VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (src_id, user_id) DO UPDATE SET dst_id = excluded.dst_id, "
+            "project_id = excluded.project_id, weight = excluded.weight, created_at = excluded.created_at, "
+            "updated_at = excluded.updated_at".encode(),
+            (w.src_id, w.dst_id, owner_key(w.user_id), project_id, w.weight, w.created_at_ms, w.updated_at_ms),
+        )
+
+    def get_memory(self, memory_id: str, *, user_id: str | None) -> MemoryRecord | None:
+        return self.get_memories([memory_id], user_id=user_id).get(memory_id)
+
+    def get_memories(self, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, MemoryRecord]:
+        ids = as_uuids(memory_ids)
+        if not ids:
+            return {}
+        owner, args = owner_clause("user_id", user_id)
+        out: dict[str, MemoryRecord] = {}
+        sectors: dict[str, list[str]] = {}
+        with self._tx() as cur:
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start : start + BATCH]
+                cur.execute(
+                    f"SELECT {MEMORY_COLUMNS} FROM {self._m} WHERE id = ANY(%s::uuid[]) AND {owner}".encode(),
+                    (chunk, *args),
+                )
+                for row in cur.fetchall():
+                    out[str(row[0])] = row_to_memory(row)
+                cur.execute(
+                    f"SELECT id::text, sector FROM {self._v} WHERE id = ANY(%s::uuid[]) AND {owner}".encode(),
+                    (chunk, *args),
+                )
+                for memory_id, sector in cur.fetchall():
+                    sectors.setdefault(str(memory_id), []).append(str(sector))
+        return {k: replace(v, sectors=tuple(sectors.get(k, (v.primary_sector,)))) for k, v in out.items()}
+
+    def all_mem_by_user(
+        self, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
+    ) -> list[MemoryRecord]:
+        """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
+        owner, args = owner_clause("user_id", user_id)
+        extra, extra_args = filter_sql(where)
+        rows = self._rows(
+            f"SELECT {MEMORY_COLUMNS} FROM {self._m} WHERE {owner}{extra} "
+            "ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            (*args, *extra_args, limit, offset),
+        )
+        return [row_to_memory(r) for r in rows]
+
+    def count_memories(self, *, user_id: str | None, where: MemoryFilter | None = None) -> int:
+        owner, args = owner_clause("user_id", user_id)
+        extra, extra_args = filter_sql(where)
+        return int(self._rows(f"SELECT count(*) FROM {self._m} WHERE {owner}{extra}", (*args, *extra_args))[0][0])
+
+    def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None:
+        owner, args = owner_clause("user_id", user_id)
+        rows = self._rows(
+            f"SELECT {MEMORY_COLUMNS} FROM {self._m} WHERE simhash = %s AND {owner} ORDER BY salience DESC LIMIT 1",
+            (simhash, *args),
+        )
+        return row_to_memory(rows[0]) if rows else None
+
+    def replace_memory(self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None) -> None:
+        m = memory
+        if not as_uuids([m.memory_id]):
+            return
+        owner, args = owner_clause("user_id", m.user_id)
+        with self._tx() as cur:
+            cur.execute(
+                f"UPDATE {self._m} SET content=%s, simhash=%s, primary_sector=%s, tags=%s, meta=%s, updated_at=%s, "
+                f"last_seen_at=%s, salience=%s, decay_lambda=%s, version=%s, feedback_score=%s "
+                f"WHERE id=%s AND {owner}".encode(),
+                (
+                    m.content, m.simhash, m.primary_sector, json.dumps(list(m.tags)), json.dumps(m.meta),
+                    m.updated_at_ms, m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
+                    m.memory_id, *args,
+                ),
+            )  # fmt: skip
+            if cur.rowcount == 0:
+                return
+            if vectors is not None:
+                cur.execute(f"DELETE FROM {self._v} WHERE id = %s AND {owner}".encode(), (m.memory_id, *args))
+                self._write_vectors(cur, m, vectors)
+            if mean is None:
+                return
+            cur.execute(
+                f"UPDATE {self._m} SET mean_dim=%s, mean_vec=%s WHERE id=%s".encode(),
+                (int(mean.shape[0]), encode_vector(mean), m.memory_id),
+            )
+            self._vec.write_mean(cur, m.memory_id, m.user_id, mean)
+            gen = self._vec.bump(cur, m.user_id)
+        self._vec.committed(m.user_id, gen, m.memory_id, mean)
+
+    def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
+        return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, _now_ms()) > 0
+
+    def touch_memories(self, updates: Sequence[tuple[str, float]], *, user_id: str | None, last_seen_at_ms: int) -> int:
+        """Set salience and last-seen time of several of the user's memories in one transaction."""
+        return self._touch(updates, user_id, last_seen_at_ms, last_seen_at_ms)
+
+    def _touch(self, updates: Sequence[tuple[str, float]], user_id: str | None, seen_ms: int, now_ms: int) -> int:
+        valid = set(as_uuids([u[0] for u in updates]))
+        pairs = [(i, float(s)) for i, s in updates if i in valid]
+        if not pairs:
+            return 0
+        owner, args = owner_clause("m.user_id", user_id)
+        with self._tx() as cur:
+            cur.execute(
+                f"UPDATE {self._m} AS m SET salience = u.s, last_seen_at = %s, updated_at = %s "
+                f"FROM unnest(%s::uuid[], %s::float8[]) AS u(id, s) WHERE m.id = u.id AND {owner}".encode(),
+                (seen_ms, now_ms, [p[0] for p in pairs], [p[1] for p in pairs], *args),
+            )
+            return max(cur.rowcount, 0)
+
+    def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool:
+        if not as_uuids([memory_id]):
+            return False
+        owner, args = owner_clause("user_id", user_id)
+        with self._tx() as cur:
+            cur.execute(f"DELETE FROM {self._m} WHERE id = %s AND {owner}".encode(), (memory_id, *args))
+            deleted = cur.rowcount > 0
+            cur.execute(f"DELETE FROM {self._v} WHERE id = %s AND {owner}".encode(), (memory_id, *args))
+            cur.execute(
+                f"DELETE FROM {self._w} WHERE (src_id = %s OR dst_id = %s) AND user_id = %s".encode(),
+                (memory_id, memory_id, owner_key(user_id)),
+            )
+            cur.execute(
+                f"DELETE FROM {self._e} WHERE id = %s AND NOT EXISTS (SELECT 1 FROM {self._m} WHERE id = %s)".encode(),
+                (memory_id, memory_id),
+            )
+            gen = self._vec.bump(cur, user_id)
+        self._vec.committed(user_id, gen, memory_id, None)
+        return deleted
+
+    def delete_user_memories(self, user_id: str | None) -> int:
+        owner, args = owner_clause("user_id", user_id)
+        with self._tx() as cur:
+            cur.execute(
+                f"DELETE FROM {self._e} WHERE id IN (SELECT id::text FROM {self._m} WHERE {owner})".encode(), args
+            )
+            cur.execute(f"DELETE FROM {self._m} WHERE {owner}".encode(), args)
+            deleted = cur.rowcount
+            cur.execute(f"DELETE FROM {self._v} WHERE {owner}".encode(), args)
+            cur.execute(f"DELETE FROM {self._w} WHERE user_id = %s".encode(), (owner_key(user_id),))
+            self._vec.bump(cur, user_id)
+        self._vec.forget(user_id)
+        return deleted
+
+    def user_stats(self, *, user_id: str | None) -> UserStats:
+        owner, args = owner_clause("user_id", user_id)
+        with self._tx() as cur:
+            cur.execute(
+                f"SELECT primary_sector, count(*), avg(salience), max(created_at) FROM {self._m} "
+                f"WHERE {owner} GROUP BY primary_sector".encode(),
+                args,
+            )
+            rows = cur.fetchall()
+            cur.execute(f"SELECT count(*) FROM {self._w} WHERE user_id = %s".encode(), (owner_key(user_id),))
+            n_way = cur.fetchone()
+        per_sector = {str(s): int(n) for s, n, _, _ in rows}
+        total = sum(per_sector.values())
+        avg = sum(float(a or 0) * int(n) for _, n, a, _ in rows) / total if total else 0.0
+        last = max((int(t) for *_, t in rows if t is not None), default=None)
+        return UserStats(total, per_sector, avg, int(n_way[0]) if n_way else 0, last)
+
+    # -- search -----------------------------------------------------------------------------------------------
+
+    def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        """Top-k cosine matches among the user's memories whose mean vector has the query's dimension."""
+        with self._tx() as cur:
+            return self._vec.search(cur, query, user_id, k)
+
+    def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
+        """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
+        ids = as_uuids(memory_ids)
+        with self._tx() as cur:
+            return self._vec.scores(cur, query, ids, user_id)
+
+    def search_lexical(self, text: str | Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        """Full-text matches (ts_rank_cd, higher is better) of any word of ``text`` among the user's memories.
+
+        Each word becomes ``plainto_tsquery('english', word)`` (PostgreSQL drops stopwords and stems) and the
+        words are OR-ed. ts_rank_cd scores a memory from its own text only, so other users' memories cannot
+        change a user's ranking (the reason SQLite keeps per-user BM25 statistics).
+        """
+        words = query_words(text)
+        if not words or k <= 0:
+            return []
+        owner, args = owner_clause("user_id", user_id)
+        any_word = " || ".join([f"plainto_tsquery('{PG_FTS_CONFIG}'::regconfig, %s)"] * len(words))
+        rows = self._rows(
+            f"SELECT id::text, ts_rank_cd({PG_TSVECTOR_SQL}, q) AS score FROM {self._m}, (SELECT {any_word}) "
+            f"AS query(q) WHERE {owner} AND {PG_TSVECTOR_SQL} @@ q ORDER BY score DESC, id LIMIT %s",
+            (*words, *args, k),
+        )
+        return [(str(memory_id), float(score)) for memory_id, score in rows]
+
+    # -- waypoints --------------------------------------------------------------------------------------------
+
+    def upsert_waypoint(self, waypoint: Waypoint) -> None:
+        with self._tx() as cur:
+            self._write_waypoint(cur, waypoint, None)
+
+    def waypoints_from(self, memory_ids: Sequence[str], *, user_id: str | None) -> list[Waypoint]:
+        if not memory_ids:
+            return []
+        rows = self._rows(
+            f"SELECT src_id, dst_id, user_id, weight, created_at, updated_at FROM {self._w} "
+            "WHERE src_id = ANY(%s) AND user_id = %s ORDER BY weight DESC",
+            (list(memory_ids), owner_key(user_id)),
+        )
+        return [Waypoint(s, d, waypoint_owner(u), float(w), int(c or 0), int(up or 0)) for s, d, u, w, c, up in rows]
+
+    # -- users and stats ----------------------------------------------------------------------------------------
+
+    def ins_user(
+        self, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
+    ) -> None:
+        """Insert a users row, or update its summary, count and updated_at when it exists."""
+        self._rows(
+            f"INSERT INTO {self._u} (user_id, summary, reflection_count, created_at, updated_at) "
+            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (user_id) DO UPDATE SET summary = excluded.summary, "
+            "reflection_count = excluded.reflection_count, updated_at = excluded.updated_at RETURNING user_id",
+            (user_id, summary, reflection_count, created_at, updated_at),
+        )
+
+    def get_user(self, user_id: str) -> UserRecord | None:
+        rows = self._rows(
+            f"SELECT user_id, summary, reflection_count, created_at, updated_at FROM {self._u} WHERE user_id = %s",
+            (user_id,),
+        )
+        if not rows:
+            return None
+        u, s, r, c, up = rows[0]
+        return UserRecord(u, s, int(r or 0), int(c or 0), int(up or 0))
+
+    def upd_user_summary(self, user_id: str, summary: str, updated_at: int) -> None:
+        """Set a user's summary (creating the row if needed) and count one more reflection."""
+        self._rows(
+            f"INSERT INTO {self._u} AS u (user_id, summary, reflection_count, created_at, updated_at) "
+            "VALUES (%s,%s,1,%s,%s) ON CONFLICT (user_id) DO UPDATE SET summary = excluded.summary, "
+            "reflection_count = coalesce(u.reflection_count, 0) + 1, updated_at = excluded.updated_at "
+            "RETURNING user_id",
+            (user_id, summary, updated_at, updated_at),
+        )
+
+    def log_stat(self, type: str, count: int = 1) -> None:
+        self._rows(
+            f"INSERT INTO {self._s} (type, count, ts) VALUES (%s, %s, %s) RETURNING id", (type, count, _now_ms())
+        )
+
+    # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
+
+    def maintenance_user_ids(self) -> list[str | None]:
+        return [r[0] for r in self._rows(f"SELECT DISTINCT user_id FROM {self._m}")]
+
+    def maintenance_iter_memories(self, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
+        last: str | None = None
+        while True:
+            after = "" if last is None else "WHERE id > %s::uuid "
+            rows = self._rows(
+                f"SELECT {MEMORY_COLUMNS} FROM {self._m} {after}ORDER BY id LIMIT %s",
+                (batch,) if last is None else (last, batch),
+            )
+            if not rows:
+                return
+            last = str(rows[-1][0])
+            yield [row_to_memory(r) for r in rows]
+
+    def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
+        valid = set(as_uuids([u[0] for u in updates]))
+        pairs = [(i, float(s)) for i, s in updates if i in valid]
+        if not pairs:
+            return 0
+        with self._tx() as cur:
+            cur.execute(
+                f"UPDATE {self._m} AS m SET salience = u.s, updated_at = %s "
+                "FROM unnest(%s::uuid[], %s::float8[]) AS u(id, s) WHERE m.id = u.id".encode(),
+                (now_ms, [p[0] for p in pairs], [p[1] for p in pairs]),
+            )
+            return max(cur.rowcount, 0)
+
+    def maintenance_prune_waypoints(self, threshold: float) -> int:
+        with self._tx() as cur:
+            cur.execute(f"DELETE FROM {self._w} WHERE weight < %s AND src_id <> dst_id".encode(), (threshold,))
+            return max(cur.rowcount, 0)
+
+    def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
+        rows = self._rows(f"SELECT type, count, ts FROM {self._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
+        return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

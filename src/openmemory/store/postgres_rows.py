@@ -1,0 +1,131 @@
+"""Rows of upstream's PostgreSQL memories table as MemoryRecords, and the SQL of a MemoryFilter."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
+from openmemory.models import MemoryRecord
+from openmemory.store.base import MemoryFilter
+
+MAX_QUERY_WORDS = 64
+_WORD = re.compile(r"[^\W_]+")
+
+MEMORY_COLUMNS = (
+    "id, user_id, project_id, segment, content, simhash, primary_sector, tags, meta, created_at, updated_at, "
+    "last_seen_at, salience, decay_lambda, version, feedback_score"
+)
+
+
+def row_to_memory(row: tuple[Any, ...]) -> MemoryRecord:
+    (
+        memory_id,
+        user_id,
+        project_id,
+        segment,
+        content,
+        simhash,
+        sector,
+        tags,
+        meta,
+        created,
+        updated,
+        seen,
+        salience,
+        decay_lambda,
+        version,
+        feedback,
+    ) = row
+    return MemoryRecord(
+        memory_id=str(memory_id),
+        user_id=user_id,
+        content=content,
+        primary_sector=sector,
+        tags=_parse_tags(tags),
+        meta=_parse_meta(meta),
+        created_at_ms=int(created or 0),
+        updated_at_ms=int(updated or 0),
+        last_seen_at_ms=int(seen or created or 0),
+        salience=float(salience if salience is not None else 0.4),
+        decay_lambda=float(decay_lambda if decay_lambda is not None else 0.005),
+        version=int(version or 1),
+        segment=int(segment or 0),
+        simhash=simhash,
+        feedback_score=float(feedback or 0.0),
+        project_id=project_id,
+    )
+
+
+def waypoint_owner(stored: str | None) -> str | None:
+    """The user_id of a waypoints row: the system/default user is stored as PG_SYSTEM_OWNER."""
+    return None if stored is None or stored == PG_SYSTEM_OWNER else stored
+
+
+def _parse_tags(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple(str(t) for t in value) if isinstance(value, list) else ()
+
+
+def _parse_meta(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:
+    """`` AND ...`` conditions (bound values) for a MemoryFilter; empty when there is none."""
+    if where is None:
+        return "", []
+    parts: list[str] = []
+    args: list[Any] = []
+    if where.sector is not None:
+        parts.append("primary_sector = %s")
+        args.append(where.sector)
+    if where.min_salience is not None:
+        parts.append("salience >= %s")
+        args.append(where.min_salience)
+    if where.start_ms is not None:
+        parts.append("created_at >= %s")
+        args.append(where.start_ms)
+    if where.end_ms is not None:
+        parts.append("created_at <= %s")
+        args.append(where.end_ms)
+    for tag in where.tags:
+        # tags is upstream's JSON array text; a row whose tags are not a JSON array never matches
+        parts.append(
+            "(CASE WHEN tags ~ '^\\s*\\[' THEN EXISTS (SELECT 1 FROM json_array_elements_text(tags::json) AS t(v) "
+            "WHERE t.v = %s) ELSE false END)"
+        )
+        args.append(tag)
+    return "".join(f" AND {p}" for p in parts), args
+
+
+def as_uuids(memory_ids: Sequence[str]) -> list[str]:
+    """The ids that are UUIDs (memories.id is uuid as upstream's); any other id matches no memory."""
+    out = []
+    for memory_id in dict.fromkeys(memory_ids):
+        try:
+            uuid.UUID(memory_id)
+        except (ValueError, AttributeError, TypeError):
+            continue
+        out.append(memory_id)
+    return out
+
+
+def query_words(text: str | Sequence[str]) -> list[str]:
+    """Distinct lower-case words of a query (or of a list of terms), at most MAX_QUERY_WORDS."""
+    source = text if isinstance(text, str) else " ".join(text)
+    return list(dict.fromkeys(_WORD.findall(source.lower())))[:MAX_QUERY_WORDS]

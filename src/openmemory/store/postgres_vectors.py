@@ -1,0 +1,241 @@
+"""Mean-vector search on PostgreSQL: pgvector ANN when the extension is there, else per-user in-process matrices.
+
+Two modes, chosen once at start-up and logged:
+
+* ``pgvector``: each memory's mean vector is also kept in ``om_mean_vectors(memory_id, user_id, v vector(N))``
+  with an HNSW cosine index, N being the embedder dimension the service records (``embed_dim``). The table is
+  created, or rebuilt from ``memories.mean_vec`` when that dimension changes (``opm reembed``), by ``ensure_ann``.
+  A search is filtered by owner; pgvector >= 0.8 iterative scans (``hnsw.iterative_scan = relaxed_order``) keep
+  the HNSW walk going until ``k`` rows of that owner are found, so the filter costs no recall. For a small owner
+  the planner prefers the ``user_id`` index and an exact sort, which is exact by construction (measured in
+  docs/postgres.md).
+* ``bytea``: no extension (or no right to create it). Mean vectors stay float32 bytea in ``memories.mean_vec``, as
+  upstream stores them, and search is the same exact per-user matrix product as on SQLite (``vector_index``).
+
+In both modes a query whose dimension is not N (vectors from upstream's embedder, before ``opm reembed``) uses the
+in-process matrices. ``om_vector_gen`` holds a per-owner counter bumped in the same transaction as every write
+that changes a mean vector; a process reloads its copy of a user's matrix when the counter moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from openmemory.migrations.postgres import PgNames
+from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
+from openmemory.store.codec import Vector, decode_vector
+from openmemory.store.vector_index import UserMatrix, VectorIndex
+
+log = logging.getLogger("openmemory.store.postgres")
+
+ANN_TABLE = "om_mean_vectors"
+HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
+EF_SEARCH_MIN = 40  # pgvector's default
+EF_SEARCH_MAX = 1000  # pgvector's maximum
+
+Cursor = psycopg.Cursor[tuple[Any, ...]]
+
+
+def vector_literal(vector: Vector) -> str:
+    """pgvector's text form ``[x,y,...]`` of a float32 vector."""
+    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
+
+
+def owner_key(user_id: str | None) -> str:
+    """The key of an owner in tables whose user_id cannot be NULL (``om_vector_gen``, waypoints)."""
+    return PG_SYSTEM_OWNER if user_id is None else user_id
+
+
+def owner_clause(column: str, user_id: str | None) -> tuple[str, tuple[Any, ...]]:
+    """An indexable owner predicate: ``col IS NULL`` for the system user, ``col = %s`` otherwise."""
+    if user_id is None:
+        return f"{column} IS NULL", ()
+    return f"{column} = %s", (user_id,)
+
+
+class PgVectors:
+    """The vector side of one PostgresStore (see the module docstring for the two modes)."""
+
+    def __init__(self, names: PgNames, extension_version: tuple[int, ...] | None) -> None:
+        self._names = names
+        self._memories = names.qualified(names.memories)
+        self._ann = names.qualified(ANN_TABLE)
+        self._gen = names.qualified("om_vector_gen")
+        self.extension_version = extension_version
+        self.ann_dim: int | None = None
+        self._index = VectorIndex()
+        self._seen_gen: dict[str | None, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def mode(self) -> str:
+        return "pgvector" if self.extension_version is not None else "bytea"
+
+    @property
+    def has_iterative_scan(self) -> bool:
+        return self.extension_version is not None and self.extension_version >= (0, 8)
+
+    def log_mode(self) -> None:
+        if self.extension_version is None:
+            log.info("[DB] Vector mode: bytea (no pgvector extension; exact per-user search in process)")
+            return
+        version = ".".join(map(str, self.extension_version))
+        log.info("[DB] Vector mode: pgvector %s (HNSW cosine, iterative scans: %s)", version, self.has_iterative_scan)
+
+    # -- the pgvector table -------------------------------------------------------------------------------------
+
+    def read_ann_dim(self, cur: Cursor) -> int | None:
+        """The dimension of ``om_mean_vectors.v`` (None when the table does not exist or in bytea mode)."""
+        if self.extension_version is None:
+            return None
+        cur.execute(
+            "SELECT a.atttypmod FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) AND a.attname = 'v'",
+            (self._ann,),
+        )
+        row = cur.fetchone()
+        self.ann_dim = int(row[0]) if row and row[0] and int(row[0]) > 0 else None
+        return self.ann_dim
+
+    def ensure_ann(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int) -> None:
+        """Create ``om_mean_vectors`` at ``dim`` (rebuilding it when it has another), filled from mean_vec."""
+        if self.extension_version is None:
+            return
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"openmemory-ann:{self._names.schema}",))
+            if self.read_ann_dim(cur) == dim:
+                return
+            cur.execute(f"DROP TABLE IF EXISTS {self._ann}".encode())
+            cur.execute(
+                f"CREATE TABLE {self._ann} (memory_id UUID PRIMARY KEY REFERENCES {self._memories}(id) "
+                f"ON DELETE CASCADE, user_id TEXT, v vector({int(dim)}) NOT NULL)".encode()
+            )
+            cur.execute(
+                f"SELECT id, user_id, mean_vec FROM {self._memories} "
+                f"WHERE mean_dim = %s AND mean_vec IS NOT NULL".encode(),
+                (dim,),
+            )
+            rows = cur.fetchall()
+            with cur.copy(f"COPY {self._ann} (memory_id, user_id, v) FROM STDIN".encode()) as copy:
+                for memory_id, user_id, blob in rows:
+                    copy.write_row((memory_id, user_id, vector_literal(decode_vector(bytes(blob)))))
+            cur.execute(f"CREATE INDEX {ANN_TABLE}_user_idx ON {self._ann} (user_id)".encode())
+            if dim <= HNSW_MAX_DIM:
+                cur.execute(
+                    f"CREATE INDEX {ANN_TABLE}_hnsw_idx ON {self._ann} USING hnsw (v vector_cosine_ops)".encode()
+                )
+            else:
+                log.warning("[DB] %d-dimensional vectors are above pgvector's HNSW limit; search is exact", dim)
+            self.ann_dim = dim
+        log.info("[DB] pgvector table %s ready at %d dimensions (%d vectors)", ANN_TABLE, dim, len(rows))
+
+    # -- keeping in step with writes -------------------------------------------------------------------------
+
+    def write_mean(self, cur: Cursor, memory_id: str, user_id: str | None, mean: Vector | None) -> None:
+        """Record a memory's new mean vector (None: it has none) inside the caller's transaction."""
+        if self.ann_dim is not None:
+            if mean is not None and int(mean.shape[0]) == self.ann_dim:
+                cur.execute(
+                    f"INSERT INTO {self._ann} (memory_id, user_id, v) VALUES (%s, %s, %s::vector) "
+                    f"ON CONFLICT (memory_id) DO UPDATE SET v = excluded.v, user_id = excluded.user_id".encode(),
+                    (memory_id, user_id, vector_literal(mean)),
+                )
+            else:
+                cur.execute(f"DELETE FROM {self._ann} WHERE memory_id = %s".encode(), (memory_id,))
+
+    def bump(self, cur: Cursor, user_id: str | None) -> int:
+        """Count one more vector-changing write of ``user_id`` in the caller's transaction; the new count."""
+        cur.execute(
+            f"INSERT INTO {self._gen} (owner, gen) VALUES (%s, 1) "
+            f"ON CONFLICT (owner) DO UPDATE SET gen = {self._gen}.gen + 1 RETURNING gen".encode(),
+            (owner_key(user_id),),
+        )
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def committed(self, user_id: str | None, gen: int, memory_id: str, mean: Vector | None) -> None:
+        """After commit: update the cached matrix in place if it was current, else forget it."""
+        with self._lock:
+            if self._seen_gen.get(user_id) == gen - 1:
+                self._seen_gen[user_id] = gen
+                self._index.remove(user_id, memory_id)
+                if mean is not None:
+                    self._index.put(user_id, memory_id, mean)
+            else:
+                self._forget(user_id)
+
+    def forget(self, user_id: str | None) -> None:
+        with self._lock:
+            self._forget(user_id)
+
+    def _forget(self, user_id: str | None) -> None:
+        self._seen_gen.pop(user_id, None)
+        self._index.drop_user(user_id)
+
+    # -- search --------------------------------------------------------------------------------------------------
+
+    def search(self, cur: Cursor, query: Vector, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        dim = int(query.shape[0])
+        if k <= 0:
+            return []
+        if self.ann_dim != dim:
+            return self._matrix(cur, user_id, dim).search(query, k)
+        if self.has_iterative_scan:
+            cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, k))),))
+        owner, args = owner_clause("user_id", user_id)
+        cur.execute(
+            f"SELECT memory_id::text, v <=> %s::vector AS d FROM {self._ann} WHERE {owner} "
+            "ORDER BY d LIMIT %s".encode(),
+            (vector_literal(query), *args, k),
+        )
+        # relaxed_order may return rows slightly out of order: sort them here
+        hits = [(str(m), 1.0 - float(d)) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))]
+        return sorted(hits, key=lambda h: -h[1])
+
+    def scores(self, cur: Cursor, query: Vector, memory_ids: Sequence[str], user_id: str | None) -> dict[str, float]:
+        dim = int(query.shape[0])
+        if not memory_ids:
+            return {}
+        if self.ann_dim != dim:
+            return self._matrix(cur, user_id, dim).scores_for(query, list(memory_ids))
+        owner, args = owner_clause("user_id", user_id)
+        cur.execute(
+            f"SELECT memory_id::text, v <=> %s::vector FROM {self._ann} "
+            f"WHERE memory_id = ANY(%s::uuid[]) AND {owner}".encode(),
+            (vector_literal(query), list(memory_ids), *args),
+        )
+        return {str(m): 1.0 - float(d) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))}
+
+    def _matrix(self, cur: Cursor, user_id: str | None, dim: int) -> UserMatrix:
+        cur.execute(f"SELECT gen FROM {self._gen} WHERE owner = %s".encode(), (owner_key(user_id),))
+        row = cur.fetchone()
+        gen = int(row[0]) if row else 0
+        with self._lock:
+            if self._seen_gen.get(user_id) != gen:
+                self._forget(user_id)
+                self._seen_gen[user_id] = gen
+            matrix = self._index.get(user_id, dim)
+        if matrix is not None:
+            return matrix
+        owner, args = owner_clause("user_id", user_id)
+        cur.execute(
+            f"SELECT id::text, mean_vec FROM {self._memories} "
+            f"WHERE {owner} AND mean_dim = %s AND mean_vec IS NOT NULL".encode(),
+            (*args, dim),
+        )
+        matrix = UserMatrix(dim)
+        for memory_id, blob in cur.fetchall():
+            vector = decode_vector(bytes(blob))
+            if vector.shape[0] == dim:
+                matrix.put(str(memory_id), vector)
+        with self._lock:
+            if self._seen_gen.get(user_id) != gen:
+                return matrix  # another thread saw a newer counter meanwhile: use this copy once, do not keep it
+            return self._index.install(user_id, dim, matrix)

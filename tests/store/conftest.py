@@ -1,0 +1,36 @@
+"""The ``store`` fixture: every Store backend behind one parametrised fixture (SQLite always runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
+
+from openmemory.store.sqlite import SQLiteStore
+
+DIM = 8
+
+
+@pytest.fixture(params=[pytest.param(None, id="sqlite"), *PG_SERVERS])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    url = request.param
+    if url is None:
+        s: Any = SQLiteStore.open(tmp_path / "contract.sqlite")
+        s.write_meta("embed_model", "test")
+        s.write_meta("embed_dim", str(DIM))
+        yield s
+        s.close()
+        return
+    from openmemory.store.postgres import PostgresStore
+
+    with throwaway_schema(url, "omc") as schema:
+        s = PostgresStore.open(pg_settings(url, schema))
+        s.write_meta("embed_model", "test")
+        s.write_meta("embed_dim", str(DIM))
+        try:
+            yield s
+        finally:
+            s.close()

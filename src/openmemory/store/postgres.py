@@ -502,6 +502,26 @@ class PostgresStore:
             cur.execute(f"DELETE FROM {self._w} WHERE weight < %s AND src_id <> dst_id".encode(), (threshold,))
             return max(cur.rowcount, 0)
 
+    def maintenance_count_all(self) -> int:
+        """How many memories the schema holds, across users."""
+        return int(self._rows(f"SELECT count(*) FROM {self._m}")[0][0])
+
+    def maintenance_connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        """One pooled connection in one transaction (bulk copy); errors wrapped as for any request."""
+        return self._conn()
+
+    def maintenance_bump_all_owners(self, cur: Cursor) -> None:
+        """Mark every owner's vectors as changed, so other processes reload them (after a bulk load)."""
+        for (user_id,) in cur.execute(f"SELECT DISTINCT user_id FROM {self._m}".encode()).fetchall():
+            self._vec.bump(cur, user_id)
+
+    def maintenance_rebuild_vectors(self) -> None:
+        """Refill the pgvector table from memories.mean_vec at the recorded embedder dimension."""
+        dim = self.read_meta("embed_dim")
+        if dim is not None and dim.isdigit() and self._vec.extension_version is not None:
+            with self._conn() as conn:
+                self._vec.ensure_ann(conn, int(dim), rebuild=True)
+
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
         rows = self._rows(f"SELECT type, count, ts FROM {self._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
         return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]

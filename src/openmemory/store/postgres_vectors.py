@@ -103,13 +103,14 @@ class PgVectors:
         self.ann_dim = int(row[0]) if row and row[0] and int(row[0]) > 0 else None
         return self.ann_dim
 
-    def ensure_ann(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int) -> None:
-        """Create ``om_mean_vectors`` at ``dim`` (rebuilding it when it has another), filled from mean_vec."""
+    def ensure_ann(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int, *, rebuild: bool = False) -> None:
+        """Create ``om_mean_vectors`` at ``dim`` (rebuilding it when it has another, or when asked), filled
+        from memories.mean_vec."""
         if self.extension_version is None:
             return
         with conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"openmemory-ann:{self._names.schema}",))
-            if self.read_ann_dim(cur) == dim:
+            if self.read_ann_dim(cur) == dim and not rebuild:
                 return
             cur.execute(f"DROP TABLE IF EXISTS {self._ann}".encode())
             cur.execute(

@@ -172,7 +172,7 @@ def delete(
 def users(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every user that has memories, with counts and summaries (local admin view)."""
     with open_memory(db) as mem:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for user_id in mem.users():
             summary = mem.user_summary(user_id) if user_id is not None else mem.user_summary_of_system()
             rows.append({"user_id": user_id, "memories": mem.count(user_id=user_id), "summary": summary})

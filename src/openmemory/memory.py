@@ -224,6 +224,8 @@ class Memory:
             mean = enc.mean
         updated = replace(record, **changes)
         self._store.replace_memory(updated, vectors, mean)
+        if updated.user_id is not None and "content" in changes:
+            self.refresh_summary(updated.user_id)
         return updated
 
     def reinforce(self, memory_id: str, *, user_id: str | None = None, boost: float = 0.1) -> MemoryRecord:
@@ -242,10 +244,16 @@ class Memory:
         owner = validate.user_id(user_id)
         if not self._store.delete_memory(validate.memory_id(memory_id), user_id=owner):
             raise NotFound(memory_id)
+        if owner is not None:
+            self.refresh_summary(owner)  # a deleted memory must not live on in the stored summary
 
     def delete_user(self, user_id: str | None) -> int:
         """Delete every memory of one user; returns how many were deleted."""
-        return self._store.delete_user_memories(validate.user_id(user_id))
+        owner = validate.user_id(user_id)
+        deleted = self._store.delete_user_memories(owner)
+        if owner is not None:
+            self.refresh_summary(owner)
+        return deleted
 
     # -- reads ------------------------------------------------------------------------------------------------
 

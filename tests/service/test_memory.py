@@ -195,3 +195,13 @@ def test_opening_an_upstream_database_migrates_it_and_legacy_rows_are_searchable
         hits = m.query("team supportive", k=3)  # lexical only: upstream's 768-d vectors are not comparable
         assert hits and all(h.memory.user_id is None for h in hits)
         assert m.count(user_id="alice") == 0
+
+
+def test_deleted_memory_does_not_live_on_in_the_summary(mem: Memory) -> None:
+    keep = mem.add("I collect vintage maps", user_id="u")
+    gone = mem.add("my bank PIN is 8842", user_id="u")
+    assert "8842" in mem.user_summary("u")
+    mem.delete(gone.id, user_id="u")
+    assert "8842" not in mem.user_summary("u")
+    mem.update(keep.id, user_id="u", content="I collect old postcards")
+    assert "maps" not in mem.user_summary("u")

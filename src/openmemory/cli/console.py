@@ -47,4 +47,3 @@ def load_settings(**overrides: Any) -> Settings:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
-

@@ -29,10 +29,10 @@ def migrate(
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite database file (default: OM_DB_PATH).", show_default=False)
     ] = None,
-    status: Annotated[bool, typer.Option("--status", help="List applied and pending versions; change nothing.")] = False,
-    dry_run_: Annotated[
-        bool, typer.Option("--dry-run", help="Print the SQL that would run; change nothing.")
+    status: Annotated[
+        bool, typer.Option("--status", help="List applied and pending versions; change nothing.")
     ] = False,
+    dry_run_: Annotated[bool, typer.Option("--dry-run", help="Print the SQL that would run; change nothing.")] = False,
     backup: Annotated[
         bool, typer.Option("--backup/--no-backup", help="Copy the file (online backup) before the first change.")
     ] = True,

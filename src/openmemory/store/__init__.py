@@ -11,7 +11,7 @@ __all__ = ["MemoryFilter", "Store", "UserStats", "open_store"]
 def open_store(settings: Settings) -> Store:
     """Open (and, unless OM_AUTO_MIGRATE=false, migrate) the configured database."""
     if settings.metadata_backend == "postgres":
-        from openmemory.store.postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
+        from openmemory.store.postgres import PostgresStore
 
         store: Store = PostgresStore.open(settings)
         return store

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.live import ADMIN_KEY, KEYS, keyed_settings, live_server, local_settings
 
 from openmemory.memory import Memory
+from tests.live import ADMIN_KEY, KEYS, keyed_settings, live_server, local_settings
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tests.live import KEYS
 
 EXAMPLES_PER_OPERATION = 25

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.live import keyed_settings, live_server
 
 from openmemory.memory import Memory
+from tests.live import keyed_settings, live_server
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.live import ADMIN_KEY, KEYS
 
 from openmemory.client import AsyncClient, Client
 from openmemory.errors import InvalidInput, NotFound, StoreUnavailable, TenantMismatch, Unauthenticated
+from tests.live import ADMIN_KEY, KEYS
 
 
 def test_sync_client_round_trip(server_url: str) -> None:

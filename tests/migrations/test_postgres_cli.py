@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from tests.migrations.test_postgres_migrations import TABLE, snapshot
-from tests.store.pg import ENABLE_HINT, PG_URL, restore_dump, throwaway_schema
 from typer.testing import CliRunner
 
 from openmemory.cli.app import app
+from tests.migrations.test_postgres_migrations import TABLE, snapshot
+from tests.store.pg import ENABLE_HINT, PG_URL, restore_dump, throwaway_schema
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()

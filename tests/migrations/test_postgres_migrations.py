@@ -8,11 +8,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from tests.store.pg import ENABLE_HINT, PG_SERVERS, PG_URL, needs_pg, restore_dump, table_rows, throwaway_schema
 
 from openmemory.errors import MigrationError, SchemaTooNew
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.migrations.runner import LATEST
+from tests.store.pg import ENABLE_HINT, PG_SERVERS, PG_URL, needs_pg, restore_dump, table_rows, throwaway_schema
 
 TABLE = "legacy_mem"  # not upstream's default name, so every statement must honour OM_PG_TABLE
 DUMPS = ("v1.1.1-postgres.sql", "v1.2.0-native-postgres.sql")

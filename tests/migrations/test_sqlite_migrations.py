@@ -76,8 +76,10 @@ def test_v11_upgrade_prints_upstreams_console_lines(upstream_copy: Callable[[str
 @pytest.mark.parametrize("name", UPSTREAM_FILES)
 def test_every_upstream_row_survives_byte_for_byte(upstream_copy: Callable[[str], Path], name: str) -> None:
     path = upstream_copy(name)
-    mem_cols = "id, content, primary_sector, tags, meta, created_at, updated_at, last_seen_at, salience, " \
+    mem_cols = (
+        "id, content, primary_sector, tags, meta, created_at, updated_at, last_seen_at, salience, "
         "decay_lambda, version, mean_dim, mean_vec"
+    )
     queries = [
         f"SELECT {mem_cols} FROM memories",
         "SELECT id, sector, v, dim FROM vectors",
@@ -121,9 +123,7 @@ def test_upstream_stamped_file_missing_v12_columns_is_completed(upstream_copy: C
 
 
 @pytest.mark.parametrize("name", UPSTREAM_FILES)
-def test_upgraded_schema_equals_fresh_schema(
-    upstream_copy: Callable[[str], Path], tmp_path: Path, name: str
-) -> None:
+def test_upgraded_schema_equals_fresh_schema(upstream_copy: Callable[[str], Path], tmp_path: Path, name: str) -> None:
     fresh = tmp_path / "fresh.sqlite"
     sqlite3.connect(fresh).close()
     _migrate(fresh)
@@ -208,7 +208,7 @@ def test_failed_step_rolls_back_its_whole_version(tmp_path: Path) -> None:
     # a memories table whose index name is taken by a view-less trick: a table with the index's name
     conn.execute("CREATE TABLE memories(id TEXT PRIMARY KEY, content TEXT NOT NULL, primary_sector TEXT NOT NULL)")
     conn.execute("CREATE TABLE idx_memories_user(x)")
-    with pytest.raises(MigrationError, match="1.2.0"):
+    with pytest.raises(MigrationError, match=r"1\.2\.0"):
         migrate_sqlite(conn, location=str(path))
     cols = {r[1] for r in conn.execute("PRAGMA table_info(memories)")}
     assert cols == {"id", "content", "primary_sector"}  # nothing of 1.2.0 stayed

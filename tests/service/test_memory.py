@@ -6,11 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.service.conftest import Clock
 
 from openmemory.config import Settings
 from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound, SchemaOutdated, UnknownSector
 from openmemory.memory import Memory
+from tests.service.conftest import Clock
 
 
 def test_add_then_query_finds_the_memory_with_its_reasons(mem: Memory) -> None:

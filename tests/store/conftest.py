@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
 
 from openmemory.store.sqlite import SQLiteStore
+from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
 
 DIM = 8
 

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.store.conftest import DIM
 
 from openmemory.models import MemoryRecord, SectorVector, Waypoint
 from openmemory.store.base import MemoryFilter
+from tests.store.conftest import DIM
 
 
 def unit(seed: int, dim: int = DIM) -> Any:

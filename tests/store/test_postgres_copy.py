@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import typer
-from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
 from typer.testing import CliRunner
 
 from openmemory.cli.copy import register
 from openmemory.config import Settings
 from openmemory.memory import Memory
+from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
 
 pytestmark = pytest.mark.postgres
 

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import psycopg
 import pytest
-from tests.store.pg import ENABLE_HINT, PG15_URL, PG_SERVERS, PG_URL, pg_settings, throwaway_schema
-from tests.store.test_contract import add, record, unit
 
 from openmemory.errors import SchemaOutdated, StoreUnavailable
 from openmemory.models import SectorVector, Waypoint
 from openmemory.store.postgres import PostgresStore
+from tests.store.pg import ENABLE_HINT, PG15_URL, PG_SERVERS, PG_URL, pg_settings, throwaway_schema
+from tests.store.test_contract import add, record, unit
 
 pytestmark = pytest.mark.postgres
 

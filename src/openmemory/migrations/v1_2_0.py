@@ -311,8 +311,6 @@ def _pg_small_tables(schema: SchemaInfo, names: Names) -> list[Step]:
             steps.append(Step(f"CREATE INDEX {index} ON {names.stats} ({column})"))
     if not schema.has_table(names.bare_embed_logs):
         steps.append(
-            Step(
-                f"CREATE TABLE {names.embed_logs} (id TEXT PRIMARY KEY, model TEXT, status TEXT, ts BIGINT, err TEXT)"
-            )
+            Step(f"CREATE TABLE {names.embed_logs} (id TEXT PRIMARY KEY, model TEXT, status TEXT, ts BIGINT, err TEXT)")
         )
     return steps

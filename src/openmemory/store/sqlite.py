@@ -375,7 +375,8 @@ class SQLiteStore:
 
     def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None:
         rows = self._query(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND +user_id IS ? ORDER BY salience DESC LIMIT 1",
+            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND +user_id IS ? "
+            "ORDER BY salience DESC LIMIT 1",
             (simhash, user_id),
         )
         return _row_to_memory(rows[0]) if rows else None

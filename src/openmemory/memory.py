@@ -25,6 +25,7 @@ from openmemory.config import Settings
 from openmemory.engine.decay import current_salience, recall_boost, reinforced_salience
 from openmemory.engine.dedup import dedup_key, is_same_text, simhash
 from openmemory.engine.embed import Embedder, open_embedder
+from openmemory.engine.embed.cache import QueryCache
 from openmemory.engine.encode import Encoded, encode_many
 from openmemory.engine.retrieve import DEFAULT_TUNING, RetrievalTuning, retrieve
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
@@ -70,7 +71,7 @@ class Memory:
         check_embedder: bool = True,
     ) -> None:
         self.settings = settings_for(target, settings)
-        self._embedder = embedder or open_embedder(self.settings)
+        self._embedder: Embedder = QueryCache(embedder or open_embedder(self.settings))
         self._store = store or open_store(self.settings)
         self._clock = clock or _wall_clock_ms
         self._tuning = tuning

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 
 from openmemory.engine.classify import classify
 from openmemory.engine.decay import DAY_MS, current_salience
@@ -53,8 +54,8 @@ class RetrievalTuning:
 DEFAULT_TUNING = RetrievalTuning()
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+@dataclass(slots=True)
+class _Candidate:  # mutable on purpose: one per candidate per query, updated in place
     memory_id: str
     similarity: float = 0.0
     lexical: float = 0.0
@@ -81,11 +82,13 @@ def retrieve(
     top_lex = max((s for _, s in lexical), default=0.0)
     cands: dict[str, _Candidate] = {m: _Candidate(m, similarity=s, path=(m,)) for m, s in dense}
     for memory_id, score in lexical:
-        lex = score / top_lex if top_lex > 0 else 0.0
-        cands[memory_id] = replace(cands.get(memory_id, _Candidate(memory_id, path=(memory_id,))), lexical=lex)
+        cand = cands.get(memory_id)
+        if cand is None:
+            cand = cands[memory_id] = _Candidate(memory_id, path=(memory_id,))
+        cand.lexical = score / top_lex if top_lex > 0 else 0.0
     missing = [m for m, c in cands.items() if c.similarity == 0.0]
     for memory_id, sim in store.vector_scores(q_vec, missing, user_id=user_id).items():
-        cands[memory_id] = replace(cands[memory_id], similarity=sim)
+        cands[memory_id].similarity = sim
     _expand(store, embedder, q_vec, cands, user_id, tuning)
     shortlist = _shortlist(cands, max(tuning.min_shortlist, tuning.shortlist_per_k * k), tuning.weights)
     records = store.get_memories(shortlist, user_id=user_id)
@@ -122,12 +125,13 @@ def _expand(
         current = cands.get(edge.dst_id)
         if current is None:
             new_ids.append(edge.dst_id)
-            current = _Candidate(edge.dst_id)
+            current = cands[edge.dst_id] = _Candidate(edge.dst_id, path=(edge.dst_id,))
         if weight > current.waypoint:
-            cands[edge.dst_id] = replace(current, waypoint=weight, path=(edge.src_id, edge.dst_id))
+            current.waypoint = weight
+            current.path = (edge.src_id, edge.dst_id)
     if new_ids:
         for memory_id, sim in store.vector_scores(q_vec, new_ids, user_id=user_id).items():  # type: ignore[arg-type]
-            cands[memory_id] = replace(cands[memory_id], similarity=sim)
+            cands[memory_id].similarity = sim
 
 
 def _shortlist(cands: dict[str, _Candidate], size: int, weights: ScoreWeights) -> list[str]:
@@ -146,6 +150,12 @@ def _shortlist(cands: dict[str, _Candidate], size: int, weights: ScoreWeights) -
 
     ranked = sorted(cands.values(), key=lambda c: (-known(c), c.memory_id))
     return [c.memory_id for c in ranked[:size]]
+
+
+@lru_cache(maxsize=20_000)
+def _content_tokens(content: str) -> frozenset[str]:
+    """Canonical tokens of a memory's content; cached, since the same memories keep coming back."""
+    return frozenset(canonical_token_set(content))
 
 
 def _passes(record: MemoryRecord, where: MemoryFilter | None) -> bool:
@@ -174,7 +184,7 @@ def _score(
     parts = ScoreParts(
         similarity=max(0.0, cand.similarity),
         lexical=cand.lexical,
-        overlap=token_overlap(q_tokens, canonical_token_set(record.content)),
+        overlap=token_overlap(q_tokens, _content_tokens(record.content)),
         waypoint=cand.waypoint,
         recency=recency(days),
         tag_match=tag_match(q_tokens, record.tags),

@@ -136,24 +136,30 @@ class Memory:
         tags: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> builtins.list[AddResult]:
-        """Store several memories for one user, embedding them in batches; one transaction per memory."""
+        """Store several memories for one user, embedding them in batches; one transaction per memory.
+
+        Texts the user already has (or that repeat within the batch) come back with ``deduplicated=True``.
+        """
         owner = validate.user_id(user_id)
         texts = [validate.content(c) for c in contents]
         tag_tuple = validate.tags(tags)
         meta = validate.metadata(metadata)
         results: list[AddResult | None] = [None] * len(texts)
+        hashes = [simhash(text) for text in texts]
         fresh: list[int] = []
         first_copy: dict[tuple[str, ...], int] = {}  # in-batch duplicates point at their first copy
         for i, text in enumerate(texts):
-            duplicate = self._store.find_by_simhash(simhash(text), user_id=owner)
+            duplicate = self._store.find_by_simhash(hashes[i], user_id=owner)
             if duplicate is not None and is_same_text(duplicate.content, text):
                 results[i] = self._boost_duplicate(duplicate)
             elif dedup_key(text) not in first_copy:
                 first_copy[dedup_key(text)] = i
                 fresh.append(i)
+        # Embed everything first, then store: measured faster than overlapping the two in threads
+        # (305 vs 245-274 memories/s on 2 cores), since the model already keeps both cores busy.
         encoded = encode_many(self._embedder, [texts[i] for i in fresh], [meta] * len(fresh))
         for i, enc in zip(fresh, encoded, strict=True):
-            results[i] = self._insert(texts[i], enc, owner, tag_tuple, meta)
+            results[i] = self._insert(texts[i], hashes[i], enc, owner, tag_tuple, meta)
         for i, text in enumerate(texts):
             if results[i] is None:
                 first = results[first_copy[dedup_key(text)]]
@@ -171,7 +177,7 @@ class Memory:
         return AddResult(record.memory_id, record.primary_sector, sectors, deduplicated=True)
 
     def _insert(
-        self, text: str, enc: Encoded, owner: str | None, tags: tuple[str, ...], meta: dict[str, Any]
+        self, text: str, digest: str, enc: Encoded, owner: str | None, tags: tuple[str, ...], meta: dict[str, Any]
     ) -> AddResult:
         now = self._clock()
         memory_id = str(uuid.uuid4())
@@ -188,7 +194,7 @@ class Memory:
             last_seen_at_ms=now,
             salience=min(1.0, 0.4 + 0.1 * len(cls.additional)),
             decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary],
-            simhash=simhash(text),
+            simhash=digest,
         )
         vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
         neighbours = self._store.search_vectors(enc.mean, user_id=owner, k=2)

@@ -159,13 +159,14 @@ def run_latency(
     measured = min(memories, measure_adds)
     texts = [sentence(rng) + f" #{i}" for i in range(memories)]
     start = time.perf_counter()
-    for offset in range(0, measured, 64):
+    step = 500  # one add_many call per 500 memories of a user: a "batch add"
+    for offset in range(0, measured, step):
         for u, user_id in enumerate(user_ids):
-            chunk = [t for j, t in enumerate(texts[offset : min(offset + 64, measured)]) if (offset + j) % users == u]
+            chunk = [t for j, t in enumerate(texts[offset : min(offset + step, measured)]) if (offset + j) % users == u]
             if chunk:
                 memory.add_many(chunk, user_id=user_id)
         if progress is not None:
-            progress(min(offset + 64, measured), memories)
+            progress(min(offset + step, measured), memories)
     add_s = time.perf_counter() - start
     fill_start = time.perf_counter()
     _fill(memory, texts, measured, user_ids, rng, progress)

@@ -72,3 +72,20 @@ def test_refresh_summaries_writes_one_summary_per_named_user(memory: Memory, clo
         record = memory.user(user)
         assert record is not None and record.updated_at_ms == clock.now_ms and record.summary
     assert _stat_counts(memory, "summary") == [2]
+
+
+def test_reflection_consolidates_one_users_repeats_and_never_mixes_users(tmp_path: Path) -> None:
+    from openmemory.maintenance import run_reflection
+
+    with Memory(tmp_path / "r.sqlite", settings=Settings.load(embeddings="synthetic")) as mem:
+        for i in range(3):
+            mem.add(f"I drank a flat white at the corner cafe this morning number {i}", user_id="alice")
+        mem.add("I drank a flat white at the corner cafe this morning number 9", user_id="bob")
+        for i in range(20):
+            mem.add(f"unrelated note {i} about item {i * 7}", user_id="alice")
+            mem.add(f"another unrelated note {i} about thing {i * 3}", user_id="bob")
+        assert run_reflection(mem, 1_795_000_000_000) == 1
+        reflections = [m for m in mem.list(user_id="alice", limit=100) if m.meta.get("type") == "auto_reflect"]
+        assert len(reflections) == 1 and reflections[0].primary_sector == "reflective"
+        assert all(m.meta.get("type") != "auto_reflect" for m in mem.list(user_id="bob", limit=100))
+        assert run_reflection(mem, 1_795_000_000_000) == 0  # sources are consolidated: not reflected again

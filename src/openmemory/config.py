@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     prune_interval_minutes: float = Field(
         10080, ge=0, validation_alias=_env("OM_PRUNE_INTERVAL_MINUTES"), description="Waypoint prune period."
     )
+    auto_reflect: bool = Field(
+        False, validation_alias=_env("OM_AUTO_REFLECT"), description="Run the per-user reflection job."
+    )
+    reflect_interval: float = Field(
+        10, ge=0, validation_alias=_env("OM_REFLECT_INTERVAL"), description="Reflection job period (minutes)."
+    )
     user_summary_interval: float = Field(
         30, ge=0, validation_alias=_env("OM_USER_SUMMARY_INTERVAL"), description="Summary refresh (minutes)."
     )

@@ -1,13 +1,20 @@
-"""Periodic maintenance over every user's memories: salience decay, waypoint pruning, summary refresh.
+"""Periodic maintenance over every user's memories: decay, waypoint pruning, summary refresh, reflection.
 
 These functions cross users on purpose (they are what the server's background jobs run), so they use the store's
-``maintenance_*`` methods. Each run logs one ``stats`` row (``decay``, ``prune`` or ``summary``) with how many
+``maintenance_*`` methods. Each run logs one ``stats`` row (``decay``, ``prune``, ``summary``, ``reflect``) with how many
 rows it touched, which ``/dashboard/maintenance`` reports.
 """
 
 from __future__ import annotations
 
-from openmemory.engine.decay import plan_decay
+from openmemory.engine.decay import current_salience, plan_decay
+from openmemory.engine.reflect import (
+    REFLECTION_TAGS,
+    consolidated_source_salience,
+    find_clusters,
+    reflection_content,
+    reflection_meta,
+)
 from openmemory.memory import Memory
 from openmemory.models import StatRow
 
@@ -51,3 +58,40 @@ def refresh_summaries(memory: Memory) -> int:
 def maintenance_log(memory: Memory, since_ms: int) -> list[StatRow]:
     """Every ``stats`` row written since ``since_ms`` (job runs and consolidations of all users), oldest first."""
     return [StatRow(type_, count, ts_ms) for type_, count, ts_ms in memory.store.maintenance_stats(since_ms)]
+
+
+REFLECT_RECENT = 100
+REFLECT_MIN_MEMORIES = 20
+
+
+def run_reflection(memory: Memory, now_ms: int, *, min_memories: int = REFLECT_MIN_MEMORIES) -> int:
+    """Consolidate each user's near-identical recent memories into one reflective memory; returns how many.
+
+    Per user, never across users (upstream clustered all users' newest memories together and stored the result
+    as "anonymous"). Each user's 100 newest memories are clustered (same sector, word Jaccard > 0.8, at least
+    two); each cluster becomes a reflective memory of that user, and its sources are marked consolidated and
+    boosted so they are not reflected on again. Users with fewer than ``min_memories`` memories are skipped.
+    """
+    created = 0
+    for user_id in memory.store.maintenance_user_ids():
+        recent = memory.store.all_mem_by_user(user_id, REFLECT_RECENT, 0)
+        if len(recent) < min_memories:
+            continue
+        for cluster in find_clusters(recent):
+            memory.add(
+                reflection_content(cluster),
+                user_id=user_id,
+                tags=REFLECTION_TAGS,
+                metadata=reflection_meta(cluster, now_ms),
+            )
+            for source in cluster.members:
+                memory.update(source.memory_id, user_id=user_id, metadata={**source.meta, "consolidated": True})
+                memory.store.touch_memory(
+                    source.memory_id,
+                    user_id=user_id,
+                    salience=consolidated_source_salience(current_salience(source, now_ms)),
+                    last_seen_at_ms=source.last_seen_at_ms,
+                )
+            created += 1
+    memory.store.log_stat("reflect", created)
+    return created

@@ -1,4 +1,4 @@
-"""The server's background jobs: decay, waypoint pruning and summary refresh, each on its own timer thread.
+"""The server's background jobs: decay, waypoint pruning, summary refresh and reflection, each on a timer thread.
 
 Intervals come from settings (``OM_DECAY_INTERVAL_MINUTES``, ``OM_PRUNE_INTERVAL_MINUTES``,
 ``OM_USER_SUMMARY_INTERVAL``; 0 switches a job off). ``stop`` wakes every thread and waits for a running job to
@@ -32,7 +32,12 @@ class Jobs:
     def from_settings(cls, memory: Memory, s: Settings) -> Jobs:
         return cls(
             memory,
-            {"decay": s.decay_interval_minutes, "prune": s.prune_interval_minutes, "summary": s.user_summary_interval},
+            {
+                "decay": s.decay_interval_minutes,
+                "prune": s.prune_interval_minutes,
+                "summary": s.user_summary_interval,
+                "reflect": s.reflect_interval if s.auto_reflect else 0.0,
+            },
         )
 
     def _task(self, name: str) -> Callable[[], int]:
@@ -40,6 +45,7 @@ class Jobs:
             "decay": lambda: maintenance.run_decay(self._memory, int(time.time() * 1000)),
             "prune": lambda: maintenance.prune_waypoints(self._memory),
             "summary": lambda: maintenance.refresh_summaries(self._memory),
+            "reflect": lambda: maintenance.run_reflection(self._memory, int(time.time() * 1000)),
         }
         return tasks[name]
 

@@ -1,8 +1,8 @@
 """Periodic maintenance over every user's memories: decay, waypoint pruning, summary refresh, reflection.
 
 These functions cross users on purpose (they are what the server's background jobs run), so they use the store's
-``maintenance_*`` methods. Each run logs one ``stats`` row (``decay``, ``prune``, ``summary``, ``reflect``) with how many
-rows it touched, which ``/dashboard/maintenance`` reports.
+``maintenance_*`` methods. Each run logs one ``stats`` row (``decay``, ``prune``, ``summary``, ``reflect``) with
+how many rows it touched, which ``/dashboard/maintenance`` reports.
 """
 
 from __future__ import annotations

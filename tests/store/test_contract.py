@@ -229,3 +229,16 @@ def test_nothing_of_user_b_appears_in_user_as_reads(
     assert not (seen & their_ids)
     assert seen <= mine
     assert store.count_memories(user_id=a) == len(mine)
+
+
+def test_bulk_insert_is_searchable_by_each_owner_only(store: Any) -> None:
+    alice = [(record("alice", f"alice bulk note {i}"), unit(100 + i)) for i in range(30)]
+    bob = [(record("bob", f"bob bulk note {i}"), unit(200 + i)) for i in range(30)]
+    assert store.maintenance_bulk_insert(alice + bob, "test-model") == 60
+    store.maintenance_reindex()
+    assert store.count_memories(user_id="alice") == 30
+    top = store.search_vectors(alice[3][1], user_id="alice", k=1)
+    assert top[0][0] == alice[3][0].memory_id
+    assert all(m.startswith(tuple(r.memory_id for r, _ in bob)) is False for m, _ in top)
+    found = {m for m, _ in store.search_lexical("bulk note", user_id="bob", k=100)}
+    assert found == {r.memory_id for r, _ in bob}

@@ -23,7 +23,7 @@ from openmemory.engine.dedup import simhash
 from openmemory.engine.embed.base import l2_normalise
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.memory import Memory
-from openmemory.models import MemoryRecord, SectorVector
+from openmemory.models import MemoryRecord
 
 _NAMES = [
     "Ana",
@@ -116,6 +116,9 @@ _WHEN = [
 _FEEL = ["", " and felt great", " and was frustrated", " which took longer than planned", " with a friend"]
 
 
+FILL_BATCH = 5000
+
+
 def sentence(rng: random.Random) -> str:
     return (
         f"{rng.choice(_NAMES)} {rng.choice(_VERBS)} {rng.choice(_THINGS)} in {rng.choice(_PLACES)} "
@@ -204,19 +207,21 @@ def _fill(
     store = memory.store
     now = int(time.time() * 1000)
     np_rng = np.random.default_rng(rng.randrange(2**32))
+    batch: list[tuple[MemoryRecord, Any]] = []
     for i in range(start, len(texts)):
         a, b = np_rng.integers(0, len(pool), size=2)
         vec = l2_normalise((pool[a] + 0.5 * pool[b] + 0.05 * np_rng.standard_normal(pool.shape[1])).reshape(1, -1))[0]
         text = texts[i]
         cls = classify(text)
-        owner = user_ids[i % len(user_ids)]
-        memory_id = str(uuid.uuid4())
         record = MemoryRecord(
-            memory_id=memory_id, user_id=owner, content=text, primary_sector=cls.primary, created_at_ms=now,
-            updated_at_ms=now, last_seen_at_ms=now, salience=0.4, decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary],
-            simhash=simhash(text),
+            memory_id=str(uuid.uuid4()), user_id=user_ids[i % len(user_ids)], content=text,
+            primary_sector=cls.primary, created_at_ms=now, updated_at_ms=now, last_seen_at_ms=now, salience=0.4,
+            decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary], simhash=simhash(text),
         )  # fmt: skip
-        vectors = [SectorVector(memory_id, cls.primary, vec, int(vec.shape[0]))]
-        store.insert_memory(record, vectors, vec, None, memory.embedder.name)
-        if progress is not None and i % 1000 == 0:
+        batch.append((record, vec))
+        if len(batch) >= FILL_BATCH or i == len(texts) - 1:
+            store.maintenance_bulk_insert(batch, memory.embedder.name)
+            batch = []
+        if progress is not None and i % FILL_BATCH == 0:
             progress(i, len(texts))
+    store.maintenance_reindex()

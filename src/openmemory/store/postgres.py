@@ -522,6 +522,39 @@ class PostgresStore:
             with self._conn() as conn:
                 self._vec.ensure_ann(conn, int(dim), rebuild=True)
 
+    def maintenance_bulk_insert(self, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:
+        """Insert many new memories (one vector each, its mean) with COPY in one transaction.
+
+        For benchmarks and imports: no waypoints, and the pgvector table is not touched (per-row HNSW inserts
+        are slow); call ``maintenance_reindex`` after the last batch to rebuild it in one pass.
+        """
+        with self._tx() as cur:
+            with cur.copy(f"COPY {self._m} ({MEMORY_COLUMNS}, mean_dim, mean_vec) FROM STDIN".encode()) as copy:
+                for m, v in items:
+                    copy.write_row(
+                        (m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
+                         json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms,
+                         m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
+                         int(v.shape[0]), encode_vector(v))
+                    )  # fmt: skip
+            with cur.copy(f"COPY {self._v} (id, sector, user_id, project_id, v, dim) FROM STDIN".encode()) as copy:
+                for m, v in items:
+                    copy.write_row(
+                        (m.memory_id, m.primary_sector, m.user_id, m.project_id, encode_vector(v), int(v.shape[0]))
+                    )
+            with cur.copy(f"COPY {self._e} (id, model, status, ts, err) FROM STDIN".encode()) as copy:
+                for m, _ in items:
+                    copy.write_row((m.memory_id, embed_model, "completed", m.created_at_ms, None))
+            for owner in {m.user_id for m, _ in items}:
+                self._vec.bump(cur, owner)
+        for owner in {m.user_id for m, _ in items}:
+            self._vec.forget(owner)
+        return len(items)
+
+    def maintenance_reindex(self) -> None:
+        """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors."""
+        self.maintenance_rebuild_vectors()
+
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
         rows = self._rows(f"SELECT type, count, ts FROM {self._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
         return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]

@@ -615,6 +615,47 @@ class SQLiteStore:
         )
         return sum(counts)
 
+    def maintenance_bulk_insert(self, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:
+        """Insert many new memories (one vector each, its mean) in one transaction; for benchmarks and imports.
+
+        No waypoints are made; the owners' cached indexes are dropped and reload on their next query.
+        """
+        rows = [
+            (m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
+             json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms, m.last_seen_at_ms,
+             m.salience, m.decay_lambda, m.version, m.feedback_score, int(v.shape[0]), encode_vector(v))
+            for m, v in items
+        ]  # fmt: skip
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    f"INSERT INTO memories ({_MEMORY_COLUMNS}, mean_dim, mean_vec) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+                self._conn.executemany(
+                    f"INSERT INTO {self._vt}(id, sector, user_id, project_id, v, dim) VALUES (?,?,?,?,?,?)",
+                    [(r[0], r[6], r[1], r[2], r[17], r[16]) for r in rows],
+                )
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO embed_logs(id, model, status, ts, err) VALUES (?, ?, 'completed', ?, NULL)",
+                    [(r[0], embed_model, r[9]) for r in rows],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._wrap(exc) from exc
+                raise
+            for owner in {m.user_id for m, _ in items}:
+                self._index.drop_user(owner)
+                self._lexicon.drop_user(owner)
+        return len(rows)
+
+    def maintenance_reindex(self) -> None:
+        """Rebuild derived search structures after a bulk insert (nothing to do: SQLite's load lazily)."""
+
     def maintenance_prune_waypoints(self, threshold: float) -> int:
         (n,) = self._write([("DELETE FROM waypoints WHERE weight < ? AND src_id <> dst_id", (threshold,))])
         return n

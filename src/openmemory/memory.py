@@ -20,6 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from openmemory import validate
 from openmemory.config import Settings
 from openmemory.engine.decay import current_salience, recall_boost, reinforced_salience
@@ -158,8 +160,10 @@ class Memory:
         # Embed everything first, then store: measured faster than overlapping the two in threads
         # (305 vs 245-274 memories/s on 2 cores), since the model already keeps both cores busy.
         encoded = encode_many(self._embedder, [texts[i] for i in fresh], [meta] * len(fresh))
-        for i, enc in zip(fresh, encoded, strict=True):
-            results[i] = self._insert(texts[i], hashes[i], enc, owner, tag_tuple, meta)
+        ids = [str(uuid.uuid4()) for _ in fresh]
+        links = self._links(ids, encoded, owner)
+        for i, memory_id, enc, link in zip(fresh, ids, encoded, links, strict=True):
+            results[i] = self._insert(memory_id, texts[i], hashes[i], enc, link, owner, tag_tuple, meta)
         for i, text in enumerate(texts):
             if results[i] is None:
                 first = results[first_copy[dedup_key(text)]]
@@ -176,11 +180,38 @@ class Memory:
         sectors = record.sectors or (record.primary_sector,)
         return AddResult(record.memory_id, record.primary_sector, sectors, deduplicated=True)
 
+    def _links(self, ids: Sequence[str], encoded: Sequence[Encoded], owner: str | None) -> list[tuple[str, float]]:
+        """Each new memory's most similar memory of the owner: stored ones, or earlier ones of this batch.
+
+        One matrix product for the whole batch instead of one scan of the owner's vectors per memory.
+        """
+        if not encoded:
+            return []
+        means = np.stack([e.mean for e in encoded])
+        stored = self._store.search_vectors_many(means, user_id=owner, k=1)
+        within = means @ means.T
+        links: list[tuple[str, float]] = []
+        for n, hits in enumerate(stored):
+            best = hits[0] if hits else ("", -1.0)
+            if n > 0:
+                j = int(np.argmax(within[n, :n]))
+                if float(within[n, j]) > best[1]:
+                    best = (ids[j], float(within[n, j]))
+            links.append(best)
+        return links
+
     def _insert(
-        self, text: str, digest: str, enc: Encoded, owner: str | None, tags: tuple[str, ...], meta: dict[str, Any]
+        self,
+        memory_id: str,
+        text: str,
+        digest: str,
+        enc: Encoded,
+        link: tuple[str, float],
+        owner: str | None,
+        tags: tuple[str, ...],
+        meta: dict[str, Any],
     ) -> AddResult:
         now = self._clock()
-        memory_id = str(uuid.uuid4())
         cls = enc.classification
         record = MemoryRecord(
             memory_id=memory_id,
@@ -197,8 +228,7 @@ class Memory:
             simhash=digest,
         )
         vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
-        neighbours = self._store.search_vectors(enc.mean, user_id=owner, k=2)
-        waypoint = choose_waypoint(memory_id, neighbours, user_id=owner, now_ms=now)
+        waypoint = choose_waypoint(memory_id, [link] if link[0] else [], user_id=owner, now_ms=now)
         self._store.insert_memory(record, vectors, enc.mean, waypoint, self._embedder.name)
         return AddResult(memory_id, cls.primary, cls.sectors, deduplicated=False, chunks=enc.chunks)
 

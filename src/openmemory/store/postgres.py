@@ -387,6 +387,10 @@ class PostgresStore:
         with self._tx() as cur:
             return self._vec.search(cur, query, user_id, k)
 
+    def search_vectors_many(self, queries: Vector, *, user_id: str | None, k: int) -> list[list[tuple[str, float]]]:
+        """``search_vectors`` for each row of a (n, dim) matrix."""
+        return [self.search_vectors(q, user_id=user_id, k=k) for q in queries]
+
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
         """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
         ids = as_uuids(memory_ids)

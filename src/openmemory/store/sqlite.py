@@ -497,6 +497,11 @@ class SQLiteStore:
         with self._lock:
             return self._matrix(user_id, int(query.shape[0])).search(query, k)
 
+    def search_vectors_many(self, queries: Vector, *, user_id: str | None, k: int) -> list[list[tuple[str, float]]]:
+        """``search_vectors`` for each row of a (n, dim) matrix, in one pass over the user's vectors."""
+        with self._lock:
+            return self._matrix(user_id, int(queries.shape[1])).search_many(queries, k)
+
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
         """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
         with self._lock:

@@ -63,6 +63,22 @@ class UserMatrix:
                 out.append((memory_id, float(scores[row])))
         return out[:k]
 
+    def search_many(self, queries: Vector, k: int) -> list[list[tuple[str, float]]]:
+        """Top-k for each row of ``queries`` (one matrix product for all of them)."""
+        n = len(self._ids)
+        if n == 0 or not self._row_of:
+            return [[] for _ in range(queries.shape[0])]
+        scores = queries.astype(np.float32) @ self._rows[:n].T
+        if self._free:
+            scores[:, self._free] = -np.inf
+        k = min(k, len(self._row_of))
+        out: list[list[tuple[str, float]]] = []
+        for row_scores in scores:
+            top = np.argpartition(-row_scores, k - 1)[:k] if k < n else np.arange(n)
+            top = top[np.argsort(-row_scores[top])]
+            out.append([(str(self._ids[int(r)]), float(row_scores[r])) for r in top if self._ids[int(r)] is not None])
+        return out
+
     def scores_for(self, query: Vector, memory_ids: list[str]) -> dict[str, float]:
         """Cosine of the query with each listed memory that has a row here."""
         rows = [(m, self._row_of[m]) for m in memory_ids if m in self._row_of]

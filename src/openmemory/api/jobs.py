@@ -7,10 +7,15 @@ finish, so shutdown never closes the database under a job.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import IO
 
 from openmemory import maintenance
 from openmemory.config import Settings
@@ -27,6 +32,7 @@ class Jobs:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._intervals_min = intervals_min
+        self._lock_file: IO[str] | None = None
 
     @classmethod
     def from_settings(cls, memory: Memory, s: Settings) -> Jobs:
@@ -50,6 +56,9 @@ class Jobs:
         return tasks[name]
 
     def start(self) -> None:
+        if not self._claim():
+            log.info("background jobs run in another process serving %s", self._memory.store.location)
+            return
         for name, minutes in self._intervals_min.items():
             if minutes > 0:
                 thread = threading.Thread(
@@ -75,3 +84,20 @@ class Jobs:
         for thread in self._threads:
             thread.join(timeout_s)
         self._threads.clear()
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing releases the lock
+            self._lock_file = None
+
+    def _claim(self) -> bool:
+        """Whether this process runs the jobs: the first of several workers on one database takes a lock file,
+        so a multi-worker ``opm serve`` decays and summarises once, not once per worker."""
+        digest = hashlib.sha256(self._memory.store.location.encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"openmemory-jobs-{digest}.lock"
+        handle = path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True

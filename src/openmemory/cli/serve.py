@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,12 @@ def serve(
     db: Annotated[
         Path | None, typer.Option("--db", help="SQLite database file (default: OM_DB_PATH).", show_default=False)
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, max=64, help="Worker processes (one per core serves the most queries per second)."
+        ),
+    ] = 1,
 ) -> None:
     """Serve the OpenMemory REST API; docs at /docs, schema at /openapi.json.
 
@@ -47,6 +54,21 @@ def serve(
         typer.secho(f"WARNING: {LOCAL_MODE_WARNING}", fg=typer.colors.YELLOW, err=True, bold=True)
     logging.getLogger("openmemory").setLevel(logging.INFO)
     typer.echo(f"OpenMemory serving {settings.db_path} on http://{settings.host}:{settings.port} (docs at /docs)")
+    if workers > 1:
+        # Each worker process builds its own app from the environment; pass the command-line choices on to it.
+        os.environ.update(
+            {"OM_HOST": settings.host, "OM_PORT": str(settings.port), "OM_DB_PATH": str(settings.db_path)}
+        )
+        uvicorn.run(
+            "openmemory.api.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+        return
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -10,6 +10,7 @@ Filters (sector, salience, time, tags) apply to the loaded records, after candid
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from openmemory.engine.classify import classify
 from openmemory.engine.decay import DAY_MS, current_salience
 from openmemory.engine.embed.base import Embedder
 from openmemory.engine.score import (
+    SIMILARITY_TAU,
     ScoreWeights,
-    boosted_similarity,
     composite,
     recency,
     sector_penalty,
@@ -141,15 +142,14 @@ def _shortlist(cands: dict[str, _Candidate], size: int, weights: ScoreWeights) -
     list cannot overtake one inside it in practice, and loading ~30 rows instead of ~200 keeps queries fast.
     """
 
-    def known(c: _Candidate) -> float:
-        return (
-            weights.similarity * boosted_similarity(max(0.0, c.similarity))
-            + weights.lexical * c.lexical
-            + weights.waypoint * c.waypoint
-        )
-
-    ranked = sorted(cands.values(), key=lambda c: (-known(c), c.memory_id))
-    return [c.memory_id for c in ranked[:size]]
+    w_sim, w_lex, w_way = weights.similarity, weights.lexical, weights.waypoint
+    exp = math.exp
+    known = [
+        (-(w_sim * (1.0 - exp(-SIMILARITY_TAU * max(0.0, c.similarity))) + w_lex * c.lexical + w_way * c.waypoint),
+         c.memory_id)
+        for c in cands.values()
+    ]  # fmt: skip
+    return [memory_id for _, memory_id in heapq.nsmallest(size, known)]
 
 
 @lru_cache(maxsize=20_000)

@@ -2,6 +2,8 @@
 
 * ``om_meta`` records which embedder (model name and dimension) built the vectors.
 * ``idx_memories_user_created`` serves a user's newest-first listing without a sort.
+* ``om_gen`` counts, per owner, the writes that changed their vectors or content, so every process can tell
+  when its in-memory search structures for that owner are stale (``store/owner_cache.py``).
 * Vectors and waypoints written before 1.2 (or by upstream 1.2.0, which never set them) get the ``user_id`` of
   the memory they belong to, so owner-scoped reads find them.
 
@@ -27,6 +29,8 @@ def plan_sqlite(schema: SchemaInfo, names: Names) -> list[Step]:
         steps += _owner_backfill(names)
     if not schema.has_index("idx_memories_user_created"):
         steps.append(Step(f"CREATE INDEX idx_memories_user_created ON {names.memories}(user_id, created_at)"))
+    if not schema.has_table("om_gen"):
+        steps.append(Step("CREATE TABLE om_gen (owner TEXT PRIMARY KEY, gen INTEGER NOT NULL)"))
     return steps
 
 

@@ -18,7 +18,7 @@ from array import array
 from collections import Counter
 
 import numpy as np
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type hints
+import Stemmer
 
 K1 = 1.2
 B = 0.75
@@ -153,3 +153,9 @@ class LexicalIndex:
     def drop_user(self, user_id: str | None) -> None:
         with self._lock:
             self._users.pop(user_id, None)
+
+    def search(self, user_id: str | None, text: str, k: int) -> list[tuple[str, float]]:
+        """BM25 top-k of one user's lexicon (empty when it is not loaded); writes wait meanwhile."""
+        with self._lock:
+            lexicon = self._users.get(user_id)
+            return [] if lexicon is None else lexicon.search(text, k)

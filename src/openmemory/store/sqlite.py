@@ -1,7 +1,8 @@
 """SQLiteStore: the embedded default, one file, upstream's v1.2 schema plus our additions (migrations/v2_0_0).
 
-One connection per store, shared by threads under a lock (SQLite allows one writer at a time anyway); WAL mode so
-other processes can read while we write. Vector search uses the per-user matrices of ``vector_index``; lexical
+One writer connection under a lock (SQLite allows one writer at a time anyway) and one read-only connection per
+thread, so reads never wait for each other; WAL mode lets them read while a write is in progress, here or in
+another process. Vector search uses the per-user matrices of ``vector_index``; lexical
 search uses the per-user BM25 index of ``lexical_index`` (statistics from the owner's memories only).
 """
 
@@ -11,8 +12,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,101 +27,11 @@ from openmemory.migrations.sqlite_file import (
 )
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.base import MemoryFilter, UserStats
-from openmemory.store.codec import Vector, decode_vector, encode_vector
-from openmemory.store.lexical_index import LexicalIndex, UserLexicon
-from openmemory.store.vector_index import UserMatrix, VectorIndex
-
-_MEMORY_COLUMNS = (
-    "id, user_id, project_id, segment, content, simhash, primary_sector, tags, meta, created_at, updated_at, "
-    "last_seen_at, salience, decay_lambda, version, feedback_score"
-)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _row_to_memory(row: sqlite3.Row | tuple[Any, ...]) -> MemoryRecord:
-    (
-        memory_id,
-        user_id,
-        project_id,
-        segment,
-        content,
-        simhash,
-        sector,
-        tags,
-        meta,
-        created,
-        updated,
-        seen,
-        salience,
-        decay_lambda,
-        version,
-        feedback,
-    ) = row
-    return MemoryRecord(
-        memory_id=memory_id,
-        user_id=user_id,
-        content=content,
-        primary_sector=sector,
-        tags=_parse_tags(tags),
-        meta=_parse_meta(meta),
-        created_at_ms=int(created or 0),
-        updated_at_ms=int(updated or 0),
-        last_seen_at_ms=int(seen or created or 0),
-        salience=float(salience if salience is not None else 0.4),
-        decay_lambda=float(decay_lambda if decay_lambda is not None else 0.005),
-        version=int(version or 1),
-        segment=int(segment or 0),
-        simhash=simhash,
-        feedback_score=float(feedback or 0.0),
-        project_id=project_id,
-    )
-
-
-def _parse_tags(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return ()
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return ()
-    return tuple(str(t) for t in value) if isinstance(value, list) else ()
-
-
-def _parse_meta(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:
-    if where is None:
-        return "", []
-    parts: list[str] = []
-    args: list[Any] = []
-    if where.sector is not None:
-        parts.append("primary_sector = ?")
-        args.append(where.sector)
-    if where.min_salience is not None:
-        parts.append("salience >= ?")
-        args.append(where.min_salience)
-    if where.start_ms is not None:
-        parts.append("created_at >= ?")
-        args.append(where.start_ms)
-    if where.end_ms is not None:
-        parts.append("created_at <= ?")
-        args.append(where.end_ms)
-    for tag in where.tags:
-        parts.append("EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE json_each.value = ?)")
-        args.append(tag)
-    return "".join(f" AND {p}" for p in parts), args
-
+from openmemory.store.codec import Vector, encode_vector
+from openmemory.store.lexical_index import LexicalIndex
+from openmemory.store.owner_cache import BUMP_SQL, OwnerCaches, owner_key
+from openmemory.store.sqlite_rows import MEMORY_COLUMNS, filter_sql, now_ms, row_to_memory
+from openmemory.store.vector_index import VectorIndex
 
 # In reads by id, ``+user_id`` keeps the planner on the primary key: the owner test is a filter, and the
 # user_id index (which would scan the owner's every row) is not used for them.
@@ -131,14 +41,15 @@ class SQLiteStore:
     """Owner-scoped storage in one SQLite file."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, vector_table: str, busy_timeout_ms: int) -> None:
-        self._conn = conn
+        self._conn = conn  # the writer
         self._path = path
         self._vt = vector_table
         self._busy_ms = busy_timeout_ms
-        self._lock = threading.RLock()
-        self._index = VectorIndex()
-        self._lexicon = LexicalIndex()
-        self._data_version = self._read_data_version()
+        self._lock = threading.RLock()  # serialises writes on the writer connection
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._caches = OwnerCaches()
         self.location = str(path)
 
     # -- opening ---------------------------------------------------------------------------------------------
@@ -191,6 +102,11 @@ class SQLiteStore:
         return cls(conn, db_path, table, busy_timeout_ms)
 
     def close(self) -> None:
+        with self._readers_lock:
+            for reader in self._readers:
+                with contextlib.suppress(sqlite3.Error):
+                    reader.close()
+            self._readers.clear()
         with self._lock:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA optimize")
@@ -198,26 +114,36 @@ class SQLiteStore:
 
     # -- plumbing ---------------------------------------------------------------------------------------------
 
-    def _read_data_version(self) -> int:
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def _fresh_cache(self) -> None:
-        """Drop cached vectors when another connection has committed since we last looked."""
-        version = self._read_data_version()
-        if version != self._data_version:
-            self._data_version = version
-            self._index.clear()
-            self._lexicon.clear()
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection (opened on first use)."""
+        reader: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = sqlite3.connect(
+                self._path, timeout=self._busy_ms / 1000, isolation_level=None, check_same_thread=False
+            )
+            reader.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
+            reader.execute("PRAGMA query_only = ON")
+            self._local.reader = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, args).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise self._wrap(exc) from exc
+        try:
+            return self._reader().execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise self._wrap(exc) from exc
 
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
         """Run statements in one IMMEDIATE transaction; return each statement's rowcount."""
+        counts, _ = self._write_owned(statements, None, bump=False)
+        return counts
+
+    def _write_owned(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], user_id: str | None, *, bump: bool = True
+    ) -> tuple[list[int], int]:
+        """Like ``_write``; with ``bump``, also moves the owner's generation (their vectors or content changed)
+        in the same transaction and returns the new generation."""
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -225,13 +151,14 @@ class SQLiteStore:
                 raise self._wrap(exc) from exc
             try:
                 counts = [self._conn.execute(sql, args).rowcount for sql, args in statements]
+                gen = int(self._conn.execute(BUMP_SQL, (owner_key(user_id),)).fetchone()[0]) if bump else 0
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise self._wrap(exc) from exc
                 raise
-            return counts
+            return counts, gen
 
     def _wrap(self, exc: sqlite3.Error) -> StoreError:
         text = str(exc)
@@ -266,7 +193,7 @@ class SQLiteStore:
         m = memory
         statements: list[tuple[str, Sequence[Any]]] = [
             (
-                f"INSERT INTO memories ({_MEMORY_COLUMNS}, mean_dim, mean_vec) "
+                f"INSERT INTO memories ({MEMORY_COLUMNS}, mean_dim, mean_vec) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     m.memory_id,
@@ -299,10 +226,8 @@ class SQLiteStore:
                 (m.memory_id, embed_model, m.created_at_ms),
             ),
         )
-        self._write(statements)
-        if mean is not None:
-            self._index.put(m.user_id, m.memory_id, mean)
-        self._lexicon.put(m.user_id, m.memory_id, m.content)
+        _, gen = self._write_owned(statements, m.user_id)
+        self._caches.committed(m.user_id, gen, _upsert(m, mean))
 
     def _vector_rows(self, m: MemoryRecord, vectors: Sequence[SectorVector]) -> list[tuple[str, Sequence[Any]]]:
         return [
@@ -336,50 +261,38 @@ class SQLiteStore:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._query(
-                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
+                f"SELECT {MEMORY_COLUMNS}, (SELECT group_concat(v.sector) FROM {self._vt} v "
+                f"WHERE v.id = memories.id AND v.user_id IS memories.user_id) "
+                f"FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
                 (*chunk, user_id),
             )
             for row in rows:
-                out[row[0]] = _row_to_memory(row)
-        if out:
-            sectors = self._sectors_of(list(out), user_id)
-            out = {k: _with_sectors(v, sectors.get(k, (v.primary_sector,))) for k, v in out.items()}
+                out[row[0]] = row_to_memory(row[:-1], tuple(row[-1].split(",")) if row[-1] else ())
         return out
-
-    def _sectors_of(self, memory_ids: list[str], user_id: str | None) -> dict[str, tuple[str, ...]]:
-        marks = ",".join("?" * len(memory_ids))
-        rows = self._query(
-            f"SELECT id, sector FROM {self._vt} WHERE id IN ({marks}) AND +user_id IS ?", (*memory_ids, user_id)
-        )
-        found: dict[str, list[str]] = {}
-        for memory_id, sector in rows:
-            found.setdefault(memory_id, []).append(sector)
-        return {k: tuple(v) for k, v in found.items()}
 
     def all_mem_by_user(
         self, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
     ) -> list[MemoryRecord]:
         """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
-        extra, args = _filter_sql(where)
+        extra, args = filter_sql(where)
         rows = self._query(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE user_id IS ?{extra} "
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id IS ?{extra} "
             "ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
             (user_id, *args, limit, offset),
         )
-        return [_row_to_memory(r) for r in rows]
+        return [row_to_memory(r) for r in rows]
 
     def count_memories(self, *, user_id: str | None, where: MemoryFilter | None = None) -> int:
-        extra, args = _filter_sql(where)
+        extra, args = filter_sql(where)
         rows = self._query(f"SELECT count(*) FROM memories WHERE user_id IS ?{extra}", (user_id, *args))
         return int(rows[0][0])
 
     def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None:
         rows = self._query(
-            f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND +user_id IS ? "
-            "ORDER BY salience DESC LIMIT 1",
+            f"SELECT {MEMORY_COLUMNS} FROM memories WHERE simhash = ? AND +user_id IS ? ORDER BY salience DESC LIMIT 1",
             (simhash, user_id),
         )
-        return _row_to_memory(rows[0]) if rows else None
+        return row_to_memory(rows[0]) if rows else None
 
     def replace_memory(self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None) -> None:
         m = memory
@@ -415,16 +328,18 @@ class SQLiteStore:
                     (int(mean.shape[0]), encode_vector(mean), m.memory_id, m.user_id),
                 ),
             )
-        self._write(statements)
-        if mean is not None:
-            self._index.put(m.user_id, m.memory_id, mean)
+        if mean is None and vectors is None:
+            self._write(statements)  # content and vectors unchanged: nothing cached moves
+            return
+        _, gen = self._write_owned(statements, m.user_id)
+        self._caches.committed(m.user_id, gen, _upsert(m, mean))
 
     def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
         (n,) = self._write(
             [
                 (
                     "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?",
-                    (salience, last_seen_at_ms, _now_ms(), memory_id, user_id),
+                    (salience, last_seen_at_ms, now_ms(), memory_id, user_id),
                 )
             ]
         )
@@ -446,7 +361,7 @@ class SQLiteStore:
         return sum(counts)
 
     def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool:
-        counts = self._write(
+        counts, gen = self._write_owned(
             [
                 ("DELETE FROM memories WHERE id = ? AND +user_id IS ?", (memory_id, user_id)),
                 (f"DELETE FROM {self._vt} WHERE id = ? AND +user_id IS ?", (memory_id, user_id)),
@@ -458,23 +373,23 @@ class SQLiteStore:
                     "DELETE FROM embed_logs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM memories WHERE id = ?)",
                     (memory_id, memory_id),
                 ),
-            ]
+            ],
+            user_id,
         )
-        self._index.remove(user_id, memory_id)
-        self._lexicon.remove(user_id, memory_id)
+        self._caches.committed(user_id, gen, _remove(user_id, memory_id))
         return counts[0] > 0
 
     def delete_user_memories(self, user_id: str | None) -> int:
-        counts = self._write(
+        counts, _ = self._write_owned(
             [
                 ("DELETE FROM embed_logs WHERE id IN (SELECT id FROM memories WHERE user_id IS ?)", (user_id,)),
                 ("DELETE FROM memories WHERE user_id IS ?", (user_id,)),
                 (f"DELETE FROM {self._vt} WHERE user_id IS ?", (user_id,)),
                 ("DELETE FROM waypoints WHERE user_id IS ?", (user_id,)),
-            ]
+            ],
+            user_id,
         )
-        self._index.drop_user(user_id)
-        self._lexicon.drop_user(user_id)
+        self._caches.forget(user_id)
         return counts[1]
 
     def user_stats(self, *, user_id: str | None) -> UserStats:
@@ -494,45 +409,19 @@ class SQLiteStore:
 
     def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
         """Top-k cosine matches among the user's memories whose mean vector has the query's dimension."""
-        with self._lock:
-            return self._matrix(user_id, int(query.shape[0])).search(query, k)
+        return self._caches.search_vectors(self._reader(), user_id, query, k)
 
     def search_vectors_many(self, queries: Vector, *, user_id: str | None, k: int) -> list[list[tuple[str, float]]]:
         """``search_vectors`` for each row of a (n, dim) matrix, in one pass over the user's vectors."""
-        with self._lock:
-            return self._matrix(user_id, int(queries.shape[1])).search_many(queries, k)
+        return self._caches.search_vectors_many(self._reader(), user_id, queries, k)
 
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
         """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
-        with self._lock:
-            return self._matrix(user_id, int(query.shape[0])).scores_for(query, list(memory_ids))
-
-    def _matrix(self, user_id: str | None, dim: int) -> UserMatrix:
-        self._fresh_cache()
-        matrix = self._index.get(user_id, dim)
-        if matrix is not None:
-            return matrix
-        matrix = UserMatrix(dim)
-        rows = self._conn.execute(
-            "SELECT id, mean_vec FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
-            (user_id, dim),
-        ).fetchall()
-        for memory_id, blob in rows:
-            matrix.put(memory_id, decode_vector(blob))
-        return self._index.install(user_id, dim, matrix)
+        return self._caches.vector_scores(self._reader(), user_id, query, list(memory_ids))
 
     def search_lexical(self, text: str, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
         """BM25 matches (higher is better) of ``text`` among the user's memories, with the user's own statistics."""
-        with self._lock:
-            self._fresh_cache()
-            lexicon = self._lexicon.get(user_id)
-            if lexicon is None:
-                lexicon = UserLexicon()
-                rows = self._conn.execute("SELECT id, content FROM memories WHERE user_id IS ?", (user_id,))
-                for memory_id, content in rows.fetchall():
-                    lexicon.put(memory_id, content)
-                lexicon = self._lexicon.install(user_id, lexicon)
-            return lexicon.search(text, k)
+        return self._caches.search_lexical(self._reader(), user_id, text, k)
 
     # -- waypoints --------------------------------------------------------------------------------------------
 
@@ -591,7 +480,7 @@ class SQLiteStore:
         )
 
     def log_stat(self, type: str, count: int = 1) -> None:
-        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (type, count, _now_ms()))])
+        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (type, count, now_ms()))])
 
     # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
 
@@ -601,13 +490,11 @@ class SQLiteStore:
     def maintenance_iter_memories(self, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
         last = ""
         while True:
-            rows = self._query(
-                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id > ? ORDER BY id LIMIT ?", (last, batch)
-            )
+            rows = self._query(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id > ? ORDER BY id LIMIT ?", (last, batch))
             if not rows:
                 return
             last = rows[-1][0]
-            yield [_row_to_memory(r) for r in rows]
+            yield [row_to_memory(r) for r in rows]
 
     def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
         if not updates:
@@ -635,7 +522,7 @@ class SQLiteStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
-                    f"INSERT INTO memories ({_MEMORY_COLUMNS}, mean_dim, mean_vec) "
+                    f"INSERT INTO memories ({MEMORY_COLUMNS}, mean_dim, mean_vec) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
@@ -654,8 +541,8 @@ class SQLiteStore:
                     raise self._wrap(exc) from exc
                 raise
             for owner in {m.user_id for m, _ in items}:
-                self._index.drop_user(owner)
-                self._lexicon.drop_user(owner)
+                self._conn.execute(BUMP_SQL, (owner_key(owner),)).fetchone()
+                self._caches.forget(owner)
         return len(rows)
 
     def maintenance_reindex(self) -> None:
@@ -670,7 +557,21 @@ class SQLiteStore:
         return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
 
 
-def _with_sectors(memory: MemoryRecord, sectors: tuple[str, ...]) -> MemoryRecord:
-    from dataclasses import replace
+def _upsert(m: MemoryRecord, mean: Vector | None) -> Callable[[VectorIndex, LexicalIndex], None]:
+    """The in-place cache update for a stored or rewritten memory."""
 
-    return replace(memory, sectors=sectors)
+    def apply(vectors: VectorIndex, lexicons: LexicalIndex) -> None:
+        vectors.remove(m.user_id, m.memory_id)
+        if mean is not None:
+            vectors.put(m.user_id, m.memory_id, mean)
+        lexicons.put(m.user_id, m.memory_id, m.content)
+
+    return apply
+
+
+def _remove(user_id: str | None, memory_id: str) -> Callable[[VectorIndex, LexicalIndex], None]:
+    def apply(vectors: VectorIndex, lexicons: LexicalIndex) -> None:
+        vectors.remove(user_id, memory_id)
+        lexicons.remove(user_id, memory_id)
+
+    return apply

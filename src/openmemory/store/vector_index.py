@@ -138,3 +138,13 @@ class VectorIndex:
         with self._lock:
             matrix = self._users.get((user_id, int(query.shape[0])))
             return None if matrix is None else matrix.search(query, k)
+
+    def search_many(self, user_id: str | None, queries: Vector, k: int) -> list[list[tuple[str, float]]]:
+        with self._lock:
+            matrix = self._users.get((user_id, int(queries.shape[1])))
+            return [[] for _ in range(queries.shape[0])] if matrix is None else matrix.search_many(queries, k)
+
+    def scores_for(self, user_id: str | None, query: Vector, memory_ids: list[str]) -> dict[str, float]:
+        with self._lock:
+            matrix = self._users.get((user_id, int(query.shape[0])))
+            return {} if matrix is None else matrix.scores_for(query, memory_ids)

@@ -34,7 +34,7 @@ def open_embedder(settings: Settings) -> Embedder:
     if kind == "minilm":
         from openmemory.engine.embed.minilm import MiniLMEmbedder
 
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(threads=settings.embed_threads or None)
     if kind == "openai":
         from openmemory.engine.embed.openai_compat import OpenAIEmbedder
 

@@ -1,0 +1,168 @@
+"""The per-user search structures of one SQLite store process, kept coherent with the database.
+
+Vector matrices and BM25 lexicons are built from a user's rows on first use and updated in place by this
+process's own writes. Other processes (a second ``opm serve`` worker, a CLI command) may write the same file, so
+every write that changes a user's vectors or content also bumps that user's generation in ``om_gen``; a read
+compares it with the generation its structures were built at and rebuilds them when another writer moved it.
+Salience and last-seen updates do not bump it, so query-time reinforcement never invalidates a cache.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+
+from openmemory.store.codec import Vector, decode_vector
+from openmemory.store.lexical_index import LexicalIndex, UserLexicon
+from openmemory.store.vector_index import UserMatrix, VectorIndex
+
+GEN_TABLE = "om_gen"
+Hit = tuple[str, float]
+
+
+def owner_key(user_id: str | None) -> str:
+    """The ``om_gen`` key of an owner: the system user (None) is '' (validation never accepts '' as an id)."""
+    return "" if user_id is None else user_id
+
+
+BUMP_SQL = (
+    f"INSERT INTO {GEN_TABLE}(owner, gen) VALUES (?, 1) "
+    f"ON CONFLICT(owner) DO UPDATE SET gen = {GEN_TABLE}.gen + 1 RETURNING gen"
+)
+
+
+class OwnerCaches:
+    """Vector matrices and lexicons per user, each tagged with the generation it reflects."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vectors = VectorIndex()
+        self._lexicons = LexicalIndex()
+        self._seen: dict[str | None, int] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+            self._lexicons.clear()
+            self._seen.clear()
+
+    def search_vectors(self, conn: sqlite3.Connection, user_id: str | None, query: Vector, k: int) -> list[Hit]:
+        private = self._ensure_matrix(conn, user_id, int(query.shape[0]))
+        if private is not None:
+            return private.search(query, k)
+        return self._vectors.search(user_id, query, k) or []
+
+    def search_vectors_many(
+        self, conn: sqlite3.Connection, user_id: str | None, queries: Vector, k: int
+    ) -> list[list[Hit]]:
+        private = self._ensure_matrix(conn, user_id, int(queries.shape[1]))
+        if private is not None:
+            return private.search_many(queries, k)
+        return self._vectors.search_many(user_id, queries, k)
+
+    def vector_scores(
+        self, conn: sqlite3.Connection, user_id: str | None, query: Vector, memory_ids: list[str]
+    ) -> dict[str, float]:
+        private = self._ensure_matrix(conn, user_id, int(query.shape[0]))
+        if private is not None:
+            return private.scores_for(query, memory_ids)
+        return self._vectors.scores_for(user_id, query, memory_ids)
+
+    def search_lexical(self, conn: sqlite3.Connection, user_id: str | None, text: str, k: int) -> list[Hit]:
+        self._current(conn, user_id)
+        if self._lexicons.get(user_id) is None:
+            snap_gen, lexicon = self._load_lexicon(conn, user_id)
+            with self._lock:
+                if not self._adopt(user_id, snap_gen):
+                    return lexicon.search(text, k)  # loaded while a writer moved on: use it once, uncached
+                self._lexicons.install(user_id, lexicon)
+        return self._lexicons.search(user_id, text, k)
+
+    def _ensure_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> UserMatrix | None:
+        """Make the user's cached matrix at ``dim`` current; returns a private, uncached matrix instead in the
+        rare case that a writer moved on while it was loading (the next read rebuilds the cache)."""
+        self._current(conn, user_id)
+        if self._vectors.get(user_id, dim) is not None:
+            return None
+        snap_gen, matrix = self._load_matrix(conn, user_id, dim)
+        with self._lock:
+            if self._adopt(user_id, snap_gen):
+                self._vectors.install(user_id, dim, matrix)
+                return None
+        return matrix
+
+    def committed(self, user_id: str | None, new_gen: int, apply: Callable[[VectorIndex, LexicalIndex], None]) -> None:
+        """After our own write moved the user to ``new_gen``: update the structures in place if they were
+        current, else forget them (they rebuild on the next read)."""
+        with self._lock:
+            if self._seen.get(user_id) == new_gen - 1:
+                apply(self._vectors, self._lexicons)
+                self._seen[user_id] = new_gen
+            else:
+                self._drop(user_id)
+
+    def forget(self, user_id: str | None) -> None:
+        with self._lock:
+            self._drop(user_id)
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    def _current(self, conn: sqlite3.Connection, user_id: str | None) -> int | None:
+        gen = _read_gen(conn, user_id)
+        with self._lock:
+            seen = self._seen.get(user_id)
+            if seen is not None and seen != gen:
+                self._drop(user_id)
+        return gen
+
+    def _adopt(self, user_id: str | None, snap_gen: int) -> bool:
+        """Whether structures loaded at ``snap_gen`` may be cached (caller holds the lock)."""
+        seen = self._seen.get(user_id)
+        if seen is None or seen < snap_gen:
+            self._drop(user_id)
+            self._seen[user_id] = snap_gen
+            return True
+        return seen == snap_gen
+
+    def _drop(self, user_id: str | None) -> None:
+        self._vectors.drop_user(user_id)
+        self._lexicons.drop_user(user_id)
+        self._seen.pop(user_id, None)
+
+    def _load_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> tuple[int, UserMatrix]:
+        matrix = UserMatrix(dim)
+        with _snapshot(conn):
+            gen = _read_gen(conn, user_id)
+            rows = conn.execute(
+                "SELECT id, mean_vec FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+                (user_id, dim),
+            ).fetchall()
+        for memory_id, blob in rows:
+            matrix.put(memory_id, decode_vector(blob))
+        return gen, matrix
+
+    def _load_lexicon(self, conn: sqlite3.Connection, user_id: str | None) -> tuple[int, UserLexicon]:
+        lexicon = UserLexicon()
+        with _snapshot(conn):
+            gen = _read_gen(conn, user_id)
+            rows = conn.execute("SELECT id, content FROM memories WHERE user_id IS ?", (user_id,)).fetchall()
+        for memory_id, content in rows:
+            lexicon.put(memory_id, content)
+        return gen, lexicon
+
+
+def _read_gen(conn: sqlite3.Connection, user_id: str | None) -> int:
+    row = conn.execute(f"SELECT gen FROM {GEN_TABLE} WHERE owner = ?", (owner_key(user_id),)).fetchone()
+    return int(row[0]) if row else 0
+
+
+class _snapshot:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN")
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.execute("COMMIT")

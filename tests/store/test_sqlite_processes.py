@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
 import numpy as np
 
 from openmemory.models import MemoryRecord, SectorVector
+from openmemory.store.owner_cache import RECHECK_S
 from openmemory.store.sqlite import SQLiteStore
 
 
@@ -29,9 +31,11 @@ def test_a_write_by_another_store_is_seen_by_cached_searches(tmp_path: Path) -> 
         assert {m for m, _ in a.search_vectors(probe, user_id="u", k=10)} == {first}  # a caches u's vectors
         assert {m for m, _ in a.search_lexical("kettle", user_id="u", k=10)} == {first}
         second = _add(b, "u", "the blue kettle", 2)  # written through the other store
+        time.sleep(RECHECK_S + 0.01)  # a store re-reads the owner's generation at most every RECHECK_S
         assert {m for m, _ in a.search_vectors(probe, user_id="u", k=10)} == {first, second}
         assert {m for m, _ in a.search_lexical("kettle", user_id="u", k=10)} == {first, second}
         b.delete_memory(first, user_id="u")
+        time.sleep(RECHECK_S + 0.01)
         assert {m for m, _ in a.search_vectors(probe, user_id="u", k=10)} == {second}
         assert {m for m, _ in a.search_lexical("kettle", user_id="u", k=10)} == {second}
         third = _add(a, "u", "a green kettle", 3)  # and a's own write updates its cache in place

@@ -4,13 +4,15 @@ Vector matrices and BM25 lexicons are built from a user's rows on first use and 
 process's own writes. Other processes (a second ``opm serve`` worker, a CLI command) may write the same file, so
 every write that changes a user's vectors or content also bumps that user's generation in ``om_gen``; a read
 compares it with the generation its structures were built at and rebuilds them when another writer moved it.
-Salience and last-seen updates do not bump it, so query-time reinforcement never invalidates a cache.
+Salience and last-seen updates do not bump it, so query-time reinforcement never invalidates a cache. The check
+is repeated at most every 50 ms per user, so another process's write reaches searches within that time.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 from openmemory.store.codec import Vector, decode_vector
@@ -18,6 +20,8 @@ from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import UserMatrix, VectorIndex
 
 GEN_TABLE = "om_gen"
+# How long a generation check stays good: another process's write shows up in searches within this time.
+RECHECK_S = 0.05
 Hit = tuple[str, float]
 
 
@@ -40,12 +44,14 @@ class OwnerCaches:
         self._vectors = VectorIndex()
         self._lexicons = LexicalIndex()
         self._seen: dict[str | None, int] = {}
+        self._checked: dict[str | None, float] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._vectors.clear()
             self._lexicons.clear()
             self._seen.clear()
+            self._checked.clear()
 
     def search_vectors(self, conn: sqlite3.Connection, user_id: str | None, query: Vector, k: int) -> list[Hit]:
         private = self._ensure_matrix(conn, user_id, int(query.shape[0]))
@@ -109,7 +115,11 @@ class OwnerCaches:
     # -- internals ----------------------------------------------------------------------------------------------
 
     def _current(self, conn: sqlite3.Connection, user_id: str | None) -> int | None:
+        now = time.monotonic()
+        if now - self._checked.get(user_id, -1.0) < RECHECK_S:
+            return None  # checked a moment ago (one query asks several times)
         gen = _read_gen(conn, user_id)
+        self._checked[user_id] = now
         with self._lock:
             seen = self._seen.get(user_id)
             if seen is not None and seen != gen:
@@ -126,6 +136,7 @@ class OwnerCaches:
         return seen == snap_gen
 
     def _drop(self, user_id: str | None) -> None:
+        self._checked.pop(user_id, None)
         self._vectors.drop_user(user_id)
         self._lexicons.drop_user(user_id)
         self._seen.pop(user_id, None)

@@ -114,6 +114,14 @@ class Settings(BaseSettings):
         "nomic-embed-text", validation_alias=_env("OM_OLLAMA_MODEL"), description="Ollama embedding model."
     )
 
+    recall_flush_ms: int = Field(
+        0,
+        ge=0,
+        le=60_000,
+        validation_alias=_env("OM_RECALL_FLUSH_MS"),
+        description="Buffer query-time reinforcement and write it every N ms (0 = at once; opm serve: 50).",
+    )
+
     # server
     host: str = Field("127.0.0.1", validation_alias=_env("OM_HOST"), description="Address `opm serve` binds.")
     port: int = Field(8080, ge=1, le=65535, validation_alias=_env("OM_PORT"), description="HTTP port.")

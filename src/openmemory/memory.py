@@ -35,6 +35,7 @@ from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
 from openmemory.errors import EmbedderMismatch, NotFound
 from openmemory.models import AddResult, Hit, MemoryRecord, SectorVector, UserRecord
+from openmemory.recall import RecallWriter
 from openmemory.store import MemoryFilter, Store, UserStats, open_store
 
 DEDUP_BOOST = 0.15
@@ -78,6 +79,7 @@ class Memory:
         self._clock = clock or _wall_clock_ms
         self._tuning = tuning
         self._summary_lock = threading.Lock()
+        self._recall = RecallWriter(self._store, self.settings.recall_flush_ms / 1000)
         try:
             if check_embedder:
                 self._claim_embedder()
@@ -96,7 +98,12 @@ class Memory:
         return self._embedder
 
     def close(self) -> None:
+        self._recall.close()
         self._store.close()
+
+    def flush(self) -> None:
+        """Write query-time reinforcement still buffered (only buffered when OM_RECALL_FLUSH_MS > 0)."""
+        self._recall.flush()
 
     def __enter__(self) -> Memory:
         return self
@@ -347,7 +354,7 @@ class Memory:
         )  # fmt: skip
         if reinforce and hits:
             updates = [(h.memory.memory_id, recall_boost(h.parts.salience)) for h in hits]
-            self._store.touch_memories(updates, user_id=owner, last_seen_at_ms=now)
+            self._recall.record(owner, updates, now)
         return hits
 
     def reembed(self, *, batch: int = 64, progress: Callable[[int, int], None] | None = None) -> int:

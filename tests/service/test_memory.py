@@ -205,3 +205,19 @@ def test_deleted_memory_does_not_live_on_in_the_summary(mem: Memory) -> None:
     assert "8842" not in mem.user_summary("u")
     mem.update(keep.id, user_id="u", content="I collect old postcards")
     assert "maps" not in mem.user_summary("u")
+
+
+def test_buffered_reinforcement_is_written_on_flush_and_close(tmp_path: Path) -> None:
+    settings = Settings.load(embeddings="synthetic", recall_flush_ms=60_000)
+    path = tmp_path / "m.sqlite"
+    with Memory(path, settings=settings) as mem:
+        r = mem.add("the spare key is under the blue flower pot", user_id="u")
+        before = mem.get(r.id, user_id="u").salience
+        mem.query("spare key", user_id="u")
+        assert mem.get(r.id, user_id="u").salience == pytest.approx(before)  # buffered, not yet written
+        mem.flush()
+        after_flush = mem.get(r.id, user_id="u").salience
+        assert after_flush > before
+        mem.query("spare key", user_id="u")
+    with Memory(path, settings=settings) as mem:  # close() wrote the second bump
+        assert mem.get(r.id, user_id="u").salience > after_flush

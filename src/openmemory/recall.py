@@ -1,0 +1,68 @@
+"""Query-time reinforcement, written in the background: a buffer of salience bumps flushed in batches.
+
+Every query nudges its results' salience up. Written synchronously, that is one write transaction per query,
+and under load (several server workers on one SQLite file) writers queue for the lock and SQLite's busy handler
+sleeps in millisecond steps, which shows up as tail latency. With a flush interval the bumps are coalesced and
+written once per interval by one thread; a memory hit twice within an interval is bumped once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from openmemory.store.base import Store
+
+log = logging.getLogger("openmemory.recall")
+
+Key = tuple[str | None, str]  # (owner, memory id)
+
+
+class RecallWriter:
+    """Writes (memory, new salience, seen at) updates now, or every ``interval_s`` when it is positive."""
+
+    def __init__(self, store: Store, interval_s: float) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        self._pending: dict[Key, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, user_id: str | None, updates: list[tuple[str, float]], seen_ms: int) -> None:
+        if self._interval_s <= 0:
+            self._store.touch_memories(updates, user_id=user_id, last_seen_at_ms=seen_ms)
+            return
+        with self._lock:
+            for memory_id, salience in updates:
+                self._pending[(user_id, memory_id)] = (salience, seen_ms)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="openmemory-recall", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> int:
+        """Write everything pending now; returns how many memories were updated."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        by_owner: dict[tuple[str | None, int], list[tuple[str, float]]] = {}
+        for (owner, memory_id), (salience, seen_ms) in pending.items():
+            by_owner.setdefault((owner, seen_ms), []).append((memory_id, salience))
+        written = 0
+        for (owner, seen_ms), updates in by_owner.items():
+            written += self._store.touch_memories(updates, user_id=owner, last_seen_at_ms=seen_ms)
+        return written
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.flush()
+
+    def _run(self) -> None:
+        guarded: Callable[[], int] = self.flush
+        while not self._stop.wait(self._interval_s):
+            try:
+                guarded()
+            except Exception:  # a background edge: log it, keep the server serving
+                log.exception("writing query-time reinforcement failed")

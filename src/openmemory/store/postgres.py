@@ -27,7 +27,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from openmemory.config import Settings
 from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
-from openmemory.migrations.v2_0_0 import PG_FTS_CONFIG, PG_TSVECTOR_SQL
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.base import MemoryFilter, UserStats
 from openmemory.store.codec import Vector, encode_vector
@@ -36,7 +35,6 @@ from openmemory.store.postgres_rows import (
     MEMORY_COLUMNS,
     as_uuids,
     filter_sql,
-    query_words,
     row_to_memory,
     waypoint_owner,
 )
@@ -203,7 +201,7 @@ class PostgresStore:
             )
             self._vec.write_mean(cur, m.memory_id, m.user_id, mean)
             gen = self._vec.bump(cur, m.user_id)
-        self._vec.committed(m.user_id, gen, m.memory_id, mean)
+        self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content)
 
     def _write_vectors(self, cur: Cursor, m: MemoryRecord, vectors: Sequence[SectorVector]) -> None:
         if not vectors:
@@ -306,7 +304,7 @@ class PostgresStore:
             )
             self._vec.write_mean(cur, m.memory_id, m.user_id, mean)
             gen = self._vec.bump(cur, m.user_id)
-        self._vec.committed(m.user_id, gen, m.memory_id, mean)
+        self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content)
 
     def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
         return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, _now_ms()) > 0
@@ -398,23 +396,17 @@ class PostgresStore:
             return self._vec.scores(cur, query, ids, user_id)
 
     def search_lexical(self, text: str | Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]:
-        """Full-text matches (ts_rank_cd, higher is better) of any word of ``text`` among the user's memories.
+        """BM25 matches (higher is better) of ``text`` among the user's memories, with the user's own statistics.
 
-        Each word becomes ``plainto_tsquery('english', word)`` (PostgreSQL drops stopwords and stems) and the
-        words are OR-ed. ts_rank_cd scores a memory from its own text only, so other users' memories cannot
-        change a user's ranking (the reason SQLite keeps per-user BM25 statistics).
+        Served from an in-process per-user index, as on SQLite (PostgreSQL's ts_rank has no document
+        frequencies, and computing to_tsvector per candidate cost ~15 ms a query); kept coherent with other
+        processes by the same per-owner write counter as the vector cache.
         """
-        words = query_words(text)
-        if not words or k <= 0:
+        query = text if isinstance(text, str) else " ".join(text)
+        if k <= 0 or not query.strip():
             return []
-        owner, args = owner_clause("user_id", user_id)
-        any_word = " || ".join([f"plainto_tsquery('{PG_FTS_CONFIG}'::regconfig, %s)"] * len(words))
-        rows = self._rows(
-            f"SELECT id::text, ts_rank_cd({PG_TSVECTOR_SQL}, q) AS score FROM {self._m}, (SELECT {any_word}) "
-            f"AS query(q) WHERE {owner} AND {PG_TSVECTOR_SQL} @@ q ORDER BY score DESC, id LIMIT %s",
-            (*words, *args, k),
-        )
-        return [(str(memory_id), float(score)) for memory_id, score in rows]
+        with self._tx() as cur:
+            return self._vec.lexical(cur, query, user_id, k)
 
     # -- waypoints --------------------------------------------------------------------------------------------
 

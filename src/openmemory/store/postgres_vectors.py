@@ -31,6 +31,7 @@ import psycopg
 from openmemory.migrations.postgres import PgNames
 from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
 from openmemory.store.codec import Vector, decode_vector
+from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import UserMatrix, VectorIndex
 
 log = logging.getLogger("openmemory.store.postgres")
@@ -71,6 +72,7 @@ class PgVectors:
         self.extension_version = extension_version
         self.ann_dim: int | None = None
         self._index = VectorIndex()
+        self._lexicons = LexicalIndex()
         self._seen_gen: dict[str | None, int] = {}
         self._lock = threading.Lock()
 
@@ -160,14 +162,23 @@ class PgVectors:
         row = cur.fetchone()
         return int(row[0]) if row else 0
 
-    def committed(self, user_id: str | None, gen: int, memory_id: str, mean: Vector | None) -> None:
-        """After commit: update the cached matrix in place if it was current, else forget it."""
+    def committed(
+        self, user_id: str | None, gen: int, memory_id: str, mean: Vector | None, content: str | None = None
+    ) -> None:
+        """After commit: update the cached matrix and lexicon in place if they were current, else forget them.
+
+        ``content`` is the memory's (new) text; with neither ``mean`` nor ``content`` the memory was deleted.
+        """
         with self._lock:
             if self._seen_gen.get(user_id) == gen - 1:
                 self._seen_gen[user_id] = gen
                 self._index.remove(user_id, memory_id)
                 if mean is not None:
                     self._index.put(user_id, memory_id, mean)
+                if content is not None:
+                    self._lexicons.put(user_id, memory_id, content)
+                elif mean is None:
+                    self._lexicons.remove(user_id, memory_id)
             else:
                 self._forget(user_id)
 
@@ -178,6 +189,7 @@ class PgVectors:
     def _forget(self, user_id: str | None) -> None:
         self._seen_gen.pop(user_id, None)
         self._index.drop_user(user_id)
+        self._lexicons.drop_user(user_id)
 
     # -- search --------------------------------------------------------------------------------------------------
 
@@ -214,7 +226,24 @@ class PgVectors:
         )
         return {str(m): 1.0 - float(d) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))}
 
-    def _matrix(self, cur: Cursor, user_id: str | None, dim: int) -> UserMatrix:
+    def lexical(self, cur: Cursor, text: str, user_id: str | None, k: int) -> list[tuple[str, float]]:
+        """BM25 top-k over the user's memories, from a per-user in-process index (as on SQLite), so the
+        statistics are the user's own and the ranking matches the SQLite backend's."""
+        gen = self._current_gen(cur, user_id)
+        if self._lexicons.get(user_id) is None:
+            owner, args = owner_clause("user_id", user_id)
+            cur.execute(f"SELECT id::text, content FROM {self._memories} WHERE {owner}".encode(), args)
+            lexicon = UserLexicon()
+            for memory_id, content in cur.fetchall():
+                lexicon.put(str(memory_id), content)
+            with self._lock:
+                if self._seen_gen.get(user_id) != gen:
+                    return lexicon.search(text, k)  # a newer counter was seen meanwhile: use this copy once
+                self._lexicons.install(user_id, lexicon)
+        return self._lexicons.search(user_id, text, k)
+
+    def _current_gen(self, cur: Cursor, user_id: str | None) -> int:
+        """The owner's write counter; forgets their cached structures when another writer moved it."""
         cur.execute(f"SELECT gen FROM {self._gen} WHERE owner = %s".encode(), (owner_key(user_id),))
         row = cur.fetchone()
         gen = int(row[0]) if row else 0
@@ -222,6 +251,11 @@ class PgVectors:
             if self._seen_gen.get(user_id) != gen:
                 self._forget(user_id)
                 self._seen_gen[user_id] = gen
+        return gen
+
+    def _matrix(self, cur: Cursor, user_id: str | None, dim: int) -> UserMatrix:
+        gen = self._current_gen(cur, user_id)
+        with self._lock:
             matrix = self._index.get(user_id, dim)
         if matrix is not None:
             return matrix

@@ -267,7 +267,8 @@ class SQLiteStore:
                 (*chunk, user_id),
             )
             for row in rows:
-                out[row[0]] = row_to_memory(row[:-1], tuple(row[-1].split(",")) if row[-1] else ())
+                sectors = tuple(row[-1].split(",")) if row[-1] else (row[6],)  # row[6] = primary_sector
+                out[row[0]] = row_to_memory(row[:-1], sectors)
         return out
 
     def all_mem_by_user(

@@ -56,7 +56,7 @@ def row_to_memory(row: sqlite3.Row | tuple[Any, ...], sectors: tuple[str, ...] =
         simhash=simhash,
         feedback_score=float(feedback or 0.0),
         project_id=project_id,
-        sectors=sectors or (sector,),
+        sectors=sectors,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from typing import Any
 from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
 from openmemory.models import MemoryRecord
 from openmemory.store.base import MemoryFilter
+from openmemory.store.json_fields import parse_meta, parse_tags
 
 MAX_QUERY_WORDS = 64
 _WORD = re.compile(r"[^\W_]+")
@@ -45,8 +45,8 @@ def row_to_memory(row: tuple[Any, ...]) -> MemoryRecord:
         user_id=user_id,
         content=content,
         primary_sector=sector,
-        tags=_parse_tags(tags),
-        meta=_parse_meta(meta),
+        tags=parse_tags(tags),
+        meta=parse_meta(meta),
         created_at_ms=int(created or 0),
         updated_at_ms=int(updated or 0),
         last_seen_at_ms=int(seen or created or 0),
@@ -63,26 +63,6 @@ def row_to_memory(row: tuple[Any, ...]) -> MemoryRecord:
 def waypoint_owner(stored: str | None) -> str | None:
     """The user_id of a waypoints row: the system/default user is stored as PG_SYSTEM_OWNER."""
     return None if stored is None or stored == PG_SYSTEM_OWNER else stored
-
-
-def _parse_tags(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return ()
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return ()
-    return tuple(str(t) for t in value) if isinstance(value, list) else ()
-
-
-def _parse_meta(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:

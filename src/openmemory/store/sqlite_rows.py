@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from typing import Any
 
 from openmemory.models import MemoryRecord
 from openmemory.store.base import MemoryFilter
+from openmemory.store.json_fields import parse_meta, parse_tags
 
 MEMORY_COLUMNS = (
     "id, user_id, project_id, segment, content, simhash, primary_sector, tags, meta, created_at, updated_at, "
@@ -44,8 +44,8 @@ def row_to_memory(row: sqlite3.Row | tuple[Any, ...], sectors: tuple[str, ...] =
         user_id=user_id,
         content=content,
         primary_sector=sector,
-        tags=_parse_tags(tags),
-        meta=_parse_meta(meta),
+        tags=parse_tags(tags),
+        meta=parse_meta(meta),
         created_at_ms=int(created or 0),
         updated_at_ms=int(updated or 0),
         last_seen_at_ms=int(seen or created or 0),
@@ -58,26 +58,6 @@ def row_to_memory(row: sqlite3.Row | tuple[Any, ...], sectors: tuple[str, ...] =
         project_id=project_id,
         sectors=sectors,
     )
-
-
-def _parse_tags(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return ()
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return ()
-    return tuple(str(t) for t in value) if isinstance(value, list) else ()
-
-
-def _parse_meta(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:

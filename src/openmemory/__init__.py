@@ -17,20 +17,22 @@ from openmemory.errors import (
     Unauthenticated,
     UnknownSector,
 )
+from openmemory.memory import Memory
 from openmemory.models import SECTORS, AddResult, Hit, MemoryRecord, ScoreParts, UserRecord, Waypoint
 
 __all__ = [
-    "SECTORS",
     "AddResult",
     "ConfigError",
     "EmbedderError",
     "EmbedderMismatch",
     "Hit",
     "InvalidInput",
+    "Memory",
     "MemoryRecord",
     "MigrationError",
     "NotFound",
     "OpenMemoryError",
+    "SECTORS",
     "SchemaOutdated",
     "SchemaTooNew",
     "ScoreParts",

@@ -32,13 +32,12 @@ from openmemory.store.base import MemoryFilter, UserStats
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.postgres_connect import build_conninfo, connect, describe, enable_pgvector, open_pool, unavailable
 from openmemory.store.postgres_rows import (
-    MEMORY_COLUMNS,
     as_uuids,
     filter_sql,
-    row_to_memory,
     waypoint_owner,
 )
 from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
+from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
 
 log = logging.getLogger("openmemory.store.postgres")
 

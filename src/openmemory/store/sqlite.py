@@ -30,7 +30,8 @@ from openmemory.store.base import MemoryFilter, UserStats
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import BUMP_SQL, OwnerCaches, owner_key
-from openmemory.store.sqlite_rows import MEMORY_COLUMNS, filter_sql, now_ms, row_to_memory
+from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
+from openmemory.store.sqlite_rows import filter_sql, now_ms
 from openmemory.store.vector_index import VectorIndex
 
 # In reads by id, ``+user_id`` keeps the planner on the primary key: the owner test is a filter, and the

@@ -39,6 +39,7 @@ from openmemory.recall import RecallWriter
 from openmemory.store import MemoryFilter, Store, UserStats, open_store
 
 DEDUP_BOOST = 0.15
+LINK_BLOCK = 256
 CONSOLIDATE_ABOVE = 0.8
 SUMMARY_MEMORIES = 100
 Clock = Callable[[], int]
@@ -196,15 +197,19 @@ class Memory:
             return []
         means = np.stack([e.mean for e in encoded])
         stored = self._store.search_vectors_many(means, user_id=owner, k=1)
-        within = means @ means.T
         links: list[tuple[str, float]] = []
-        for n, hits in enumerate(stored):
-            best = hits[0] if hits else ("", -1.0)
-            if n > 0:
-                j = int(np.argmax(within[n, :n]))
-                if float(within[n, j]) > best[1]:
-                    best = (ids[j], float(within[n, j]))
-            links.append(best)
+        for start in range(0, len(means), LINK_BLOCK):
+            # earlier memories of the batch, a block of rows at a time: memory stays O(block x batch)
+            within = means[start : start + LINK_BLOCK] @ means[: start + LINK_BLOCK].T
+            for offset, row in enumerate(within):
+                n = start + offset
+                hits = stored[n]
+                best = hits[0] if hits else ("", -1.0)
+                if n > 0:
+                    j = int(np.argmax(row[:n]))
+                    if float(row[j]) > best[1]:
+                        best = (ids[j], float(row[j]))
+                links.append(best)
         return links
 
     def _insert(
@@ -390,8 +395,8 @@ class Memory:
         if owner is None:
             return self.user_summary_of_system()
         row = self._store.get_user(owner)
-        stats = self._store.user_stats(user_id=owner)
-        if row is None or row.summary is None or (stats.last_created_at_ms or 0) > row.updated_at_ms:
+        newest = self._store.all_mem_by_user(owner, 1, 0)  # one row off the (user_id, created_at) index
+        if row is None or row.summary is None or (newest and newest[0].created_at_ms > row.updated_at_ms):
             return self.refresh_summary(owner)
         return row.summary
 

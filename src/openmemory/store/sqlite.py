@@ -263,7 +263,7 @@ class SQLiteStore:
             marks = ",".join("?" * len(chunk))
             rows = self._query(
                 f"SELECT {MEMORY_COLUMNS}, (SELECT group_concat(v.sector) FROM {self._vt} v "
-                f"WHERE v.id = memories.id AND v.user_id IS memories.user_id) "
+                f"WHERE v.id = memories.id AND +v.user_id IS memories.user_id) "
                 f"FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
                 (*chunk, user_id),
             )

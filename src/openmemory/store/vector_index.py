@@ -14,6 +14,7 @@ import numpy as np
 from openmemory.store.codec import Vector
 
 _MIN_CAPACITY = 64
+_QUERY_BLOCK = 256
 
 
 class UserMatrix:
@@ -47,37 +48,27 @@ class UserMatrix:
             self._free.append(row)
 
     def search(self, query: Vector, k: int) -> list[tuple[str, float]]:
-        n = len(self._ids)
-        if n == 0 or not self._row_of:
-            return []
-        scores = self._rows[:n] @ query.astype(np.float32)
-        if self._free:
-            scores[self._free] = -np.inf
-        k = min(k, len(self._row_of))
-        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        top = top[np.argsort(-scores[top])]
-        out: list[tuple[str, float]] = []
-        for row in top:
-            memory_id = self._ids[int(row)]
-            if memory_id is not None:
-                out.append((memory_id, float(scores[row])))
-        return out[:k]
+        return self.search_many(query.reshape(1, -1), k)[0]
 
     def search_many(self, queries: Vector, k: int) -> list[list[tuple[str, float]]]:
-        """Top-k for each row of ``queries`` (one matrix product for all of them)."""
+        """Top-k for each row of ``queries``: one matrix product per block of queries (bounded memory)."""
         n = len(self._ids)
         if n == 0 or not self._row_of:
             return [[] for _ in range(queries.shape[0])]
-        scores = queries.astype(np.float32) @ self._rows[:n].T
-        if self._free:
-            scores[:, self._free] = -np.inf
         k = min(k, len(self._row_of))
         out: list[list[tuple[str, float]]] = []
-        for row_scores in scores:
-            top = np.argpartition(-row_scores, k - 1)[:k] if k < n else np.arange(n)
-            top = top[np.argsort(-row_scores[top])]
-            out.append([(str(self._ids[int(r)]), float(row_scores[r])) for r in top if self._ids[int(r)] is not None])
+        for start in range(0, queries.shape[0], _QUERY_BLOCK):
+            scores = queries[start : start + _QUERY_BLOCK].astype(np.float32) @ self._rows[:n].T
+            if self._free:
+                scores[:, self._free] = -np.inf
+            out.extend(self._top(row_scores, k, n) for row_scores in scores)
         return out
+
+    def _top(self, scores: Vector, k: int, n: int) -> list[tuple[str, float]]:
+        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-scores[top])]
+        ids = self._ids
+        return [(str(ids[int(r)]), float(scores[r])) for r in top if ids[int(r)] is not None]
 
     def scores_for(self, query: Vector, memory_ids: list[str]) -> dict[str, float]:
         """Cosine of the query with each listed memory that has a row here."""

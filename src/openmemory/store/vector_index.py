@@ -58,7 +58,7 @@ class UserMatrix:
         k = min(k, len(self._row_of))
         out: list[list[tuple[str, float]]] = []
         for start in range(0, queries.shape[0], _QUERY_BLOCK):
-            scores = queries[start : start + _QUERY_BLOCK].astype(np.float32) @ self._rows[:n].T
+            scores = (self._rows[:n] @ queries[start : start + _QUERY_BLOCK].astype(np.float32).T).T
             if self._free:
                 scores[:, self._free] = -np.inf
             out.extend(self._top(row_scores, k, n) for row_scores in scores)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from openmemory.cli.console import handles_errors, load_settings
-from openmemory.migrations.runner import plan_status_sqlite
+from openmemory.migrations.runner import VersionStatus, plan_status_sqlite
 from openmemory.migrations.sqlite_file import check_database_file, connect, dry_run, migrate_file
 
 BANNER = "OpenMemory Database Migration Tool"
@@ -80,7 +81,12 @@ def _print_status(path: Path, busy_timeout_ms: int, vector_table: str | None) ->
         rows = plan_status_sqlite(conn, vector_table)
     finally:
         conn.close()
-    table = Table(title=f"Schema versions of {path}")
+    print_status(rows, str(path))
+
+
+def print_status(rows: Sequence[VersionStatus], where: str) -> None:
+    """The applied / pending / unfinished table of ``opm migrate --status`` (both backends)."""
+    table = Table(title=f"Schema versions of {where}")
     for col in ("version", "description", "state"):
         table.add_column(col)
     for row in rows:

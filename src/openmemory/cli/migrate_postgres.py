@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import psycopg
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from openmemory.config import Settings
 from openmemory.migrations.postgres import PgNames, plan_status_postgres
@@ -51,21 +49,9 @@ def migrate_postgres(settings: Settings, *, status: bool, dry_run: bool) -> None
 
 
 def _print_status(conn: psycopg.Connection[tuple[object, ...]], names: PgNames, where: str) -> None:
-    rows = plan_status_postgres(conn, names)
-    table = Table(title=f"Schema versions of {where}")
-    for col in ("version", "description", "state"):
-        table.add_column(col)
-    for row in rows:
-        if not row.is_pending:
-            state = "applied"
-        elif row.is_recorded:
-            state = "recorded but unfinished (will be completed)"
-        else:
-            state = "pending"
-        table.add_row(row.version, row.description, state)
-    Console(width=120).print(table)
-    pending = [r.version for r in rows if r.is_pending]
-    typer.echo(f"pending: {', '.join(pending)}" if pending else "pending: none (up to date)")
+    from openmemory.cli.migrate import print_status
+
+    print_status(plan_status_postgres(conn, names), where)
 
 
 def _has_legacy_vectors(conn: psycopg.Connection[tuple[object, ...]], names: PgNames) -> bool:

@@ -17,6 +17,15 @@ MAX_TAGS = 64
 MAX_TAG_CHARS = 256
 MAX_K = 200
 
+# Upstream's project scoping (reference §3.10): a project sees its own rows, rows of this pseudo-project (stored by
+# MCP ``openmemory_store``) and rows with no project; always inside one owner's data here.
+SYSTEM_GLOBAL = "system_global"
+
+
+def is_visible_in_project(row_project_id: str | None, project_id: str | None) -> bool:
+    """Whether a row of ``row_project_id`` shows in a read scoped to ``project_id`` (None: no project filter)."""
+    return project_id is None or row_project_id is None or row_project_id in (SYSTEM_GLOBAL, project_id)
+
 
 @dataclass(frozen=True, slots=True)
 class MemoryRecord:

@@ -17,13 +17,18 @@ from openmemory.store.codec import Vector
 
 @dataclass(frozen=True, slots=True)
 class MemoryFilter:
-    """Optional narrowing of list and search reads; every field is AND-ed."""
+    """Optional narrowing of list and search reads; every field is AND-ed.
+
+    ``project_id`` keeps the rows visible in that project: its own, ``system_global`` ones and those with no
+    project (reference §3.10); always within the owner's rows.
+    """
 
     sector: str | None = None
     min_salience: float | None = None
     start_ms: int | None = None
     end_ms: int | None = None
     tags: tuple[str, ...] = ()
+    project_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +82,17 @@ class Store(Protocol):
     def user_stats(self, *, user_id: str | None) -> UserStats: ...
 
     # search
-    def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]: ...
-    def search_vectors_many(self, queries: Vector, *, user_id: str | None, k: int) -> list[list[tuple[str, float]]]: ...
+    # ``project_id`` (optional) keeps the rows visible in that project out of the owner's (see MemoryFilter)
+    def search_vectors(
+        self, query: Vector, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]: ...
+    def search_vectors_many(
+        self, queries: Vector, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[list[tuple[str, float]]]: ...
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]: ...
-    def search_lexical(self, text: str, *, user_id: str | None, k: int) -> list[tuple[str, float]]: ...
+    def search_lexical(
+        self, text: str, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]: ...
 
     # the memory graph
     def upsert_waypoint(self, waypoint: Waypoint) -> None: ...

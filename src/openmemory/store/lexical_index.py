@@ -20,6 +20,8 @@ from collections import Counter
 import numpy as np
 import Stemmer
 
+from openmemory.store.project_codes import ProjectCodes
+
 K1 = 1.2
 B = 0.75
 
@@ -64,11 +66,12 @@ class UserLexicon:
         self._alive = array("b")
         self._postings: dict[str, tuple[array[int], array[float]]] = {}
         self._total_length = 0.0
+        self._projects = ProjectCodes()
 
     def __len__(self) -> int:
         return len(self._row_of)
 
-    def put(self, memory_id: str, text: str) -> None:
+    def put(self, memory_id: str, text: str, project_id: str | None = None) -> None:
         self.remove(memory_id)
         terms = analyse(text)
         row = len(self._ids)
@@ -76,6 +79,7 @@ class UserLexicon:
         self._row_of[memory_id] = row
         self._length.append(float(len(terms)))
         self._alive.append(1)
+        self._projects.set(row, project_id)
         self._total_length += len(terms)
         for term, tf in Counter(terms).items():
             rows, tfs = self._postings.setdefault(term, (array("i"), array("f")))
@@ -89,7 +93,9 @@ class UserLexicon:
             self._ids[row] = None
             self._total_length -= self._length[row]
 
-    def search(self, text: str, k: int) -> list[tuple[str, float]]:
+    def search(self, text: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+        """BM25 top-k; with ``project_id``, only rows visible in that project rank (the statistics stay the
+        owner's, so a memory scores the same whichever of its projects asks)."""
         n_docs = len(self._row_of)
         terms = set(analyse(text))
         if n_docs == 0 or not terms:
@@ -112,6 +118,9 @@ class UserLexicon:
             idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
             norm = tfs + K1 * (1.0 - B + B * lengths[rows] / avg_length)
             scores[rows] += idf * tfs * (K1 + 1.0) / norm
+        hidden = self._projects.hidden(project_id, len(self._ids))
+        if hidden is not None:
+            scores[hidden] = 0.0
         hit_rows = np.flatnonzero(scores > 0)
         if len(hit_rows) > k:
             hit_rows = hit_rows[np.argpartition(-scores[hit_rows], k - 1)[:k]]
@@ -138,11 +147,11 @@ class LexicalIndex:
         with self._lock:
             return self._users.setdefault(user_id, lexicon)
 
-    def put(self, user_id: str | None, memory_id: str, text: str) -> None:
+    def put(self, user_id: str | None, memory_id: str, text: str, project_id: str | None = None) -> None:
         with self._lock:
             lexicon = self._users.get(user_id)
             if lexicon is not None:
-                lexicon.put(memory_id, text)
+                lexicon.put(memory_id, text, project_id)
 
     def remove(self, user_id: str | None, memory_id: str) -> None:
         with self._lock:
@@ -154,8 +163,8 @@ class LexicalIndex:
         with self._lock:
             self._users.pop(user_id, None)
 
-    def search(self, user_id: str | None, text: str, k: int) -> list[tuple[str, float]]:
+    def search(self, user_id: str | None, text: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
         """BM25 top-k of one user's lexicon (empty when it is not loaded); writes wait meanwhile."""
         with self._lock:
             lexicon = self._users.get(user_id)
-            return [] if lexicon is None else lexicon.search(text, k)
+            return [] if lexicon is None else lexicon.search(text, k, project_id)

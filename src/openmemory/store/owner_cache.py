@@ -53,19 +53,21 @@ class OwnerCaches:
             self._seen.clear()
             self._checked.clear()
 
-    def search_vectors(self, conn: sqlite3.Connection, user_id: str | None, query: Vector, k: int) -> list[Hit]:
+    def search_vectors(
+        self, conn: sqlite3.Connection, user_id: str | None, query: Vector, k: int, project_id: str | None = None
+    ) -> list[Hit]:
         private = self._ensure_matrix(conn, user_id, int(query.shape[0]))
         if private is not None:
-            return private.search(query, k)
-        return self._vectors.search(user_id, query, k) or []
+            return private.search(query, k, project_id)
+        return self._vectors.search(user_id, query, k, project_id) or []
 
     def search_vectors_many(
-        self, conn: sqlite3.Connection, user_id: str | None, queries: Vector, k: int
+        self, conn: sqlite3.Connection, user_id: str | None, queries: Vector, k: int, project_id: str | None = None
     ) -> list[list[Hit]]:
         private = self._ensure_matrix(conn, user_id, int(queries.shape[1]))
         if private is not None:
-            return private.search_many(queries, k)
-        return self._vectors.search_many(user_id, queries, k)
+            return private.search_many(queries, k, project_id)
+        return self._vectors.search_many(user_id, queries, k, project_id)
 
     def vector_scores(
         self, conn: sqlite3.Connection, user_id: str | None, query: Vector, memory_ids: list[str]
@@ -75,15 +77,18 @@ class OwnerCaches:
             return private.scores_for(query, memory_ids)
         return self._vectors.scores_for(user_id, query, memory_ids)
 
-    def search_lexical(self, conn: sqlite3.Connection, user_id: str | None, text: str, k: int) -> list[Hit]:
+    def search_lexical(
+        self, conn: sqlite3.Connection, user_id: str | None, text: str, k: int, project_id: str | None = None
+    ) -> list[Hit]:
         self._current(conn, user_id)
         if self._lexicons.get(user_id) is None:
             snap_gen, lexicon = self._load_lexicon(conn, user_id)
             with self._lock:
                 if not self._adopt(user_id, snap_gen):
-                    return lexicon.search(text, k)  # loaded while a writer moved on: use it once, uncached
+                    # loaded while a writer moved on: use it once, uncached
+                    return lexicon.search(text, k, project_id)
                 self._lexicons.install(user_id, lexicon)
-        return self._lexicons.search(user_id, text, k)
+        return self._lexicons.search(user_id, text, k, project_id)
 
     def _ensure_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> UserMatrix | None:
         """Make the user's cached matrix at ``dim`` current; returns a private, uncached matrix instead in the
@@ -146,20 +151,23 @@ class OwnerCaches:
         with _snapshot(conn):
             gen = _read_gen(conn, user_id)
             rows = conn.execute(
-                "SELECT id, mean_vec FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+                "SELECT id, mean_vec, project_id FROM memories "
+                "WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
                 (user_id, dim),
             ).fetchall()
-        for memory_id, blob in rows:
-            matrix.put(memory_id, decode_vector(blob))
+        for memory_id, blob, project_id in rows:
+            matrix.put(memory_id, decode_vector(blob), project_id)
         return gen, matrix
 
     def _load_lexicon(self, conn: sqlite3.Connection, user_id: str | None) -> tuple[int, UserLexicon]:
         lexicon = UserLexicon()
         with _snapshot(conn):
             gen = _read_gen(conn, user_id)
-            rows = conn.execute("SELECT id, content FROM memories WHERE user_id IS ?", (user_id,)).fetchall()
-        for memory_id, content in rows:
-            lexicon.put(memory_id, content)
+            rows = conn.execute(
+                "SELECT id, content, project_id FROM memories WHERE user_id IS ?", (user_id,)
+            ).fetchall()
+        for memory_id, content, project_id in rows:
+            lexicon.put(memory_id, content, project_id)
         return gen, lexicon
 
 

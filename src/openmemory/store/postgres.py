@@ -200,7 +200,7 @@ class PostgresStore:
             )
             self._vec.write_mean(cur, m.memory_id, m.user_id, mean)
             gen = self._vec.bump(cur, m.user_id)
-        self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content)
+        self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content, m.project_id)
 
     def _write_vectors(self, cur: Cursor, m: MemoryRecord, vectors: Sequence[SectorVector]) -> None:
         if not vectors:
@@ -303,7 +303,7 @@ class PostgresStore:
             )
             self._vec.write_mean(cur, m.memory_id, m.user_id, mean)
             gen = self._vec.bump(cur, m.user_id)
-        self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content)
+        self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content, m.project_id)
 
     def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
         return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, _now_ms()) > 0
@@ -379,14 +379,19 @@ class PostgresStore:
 
     # -- search -----------------------------------------------------------------------------------------------
 
-    def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
-        """Top-k cosine matches among the user's memories whose mean vector has the query's dimension."""
+    def search_vectors(
+        self, query: Vector, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k cosine matches among the user's memories (visible in ``project_id``, when given) whose mean
+        vector has the query's dimension."""
         with self._tx() as cur:
-            return self._vec.search(cur, query, user_id, k)
+            return self._vec.search(cur, query, user_id, k, project_id)
 
-    def search_vectors_many(self, queries: Vector, *, user_id: str | None, k: int) -> list[list[tuple[str, float]]]:
+    def search_vectors_many(
+        self, queries: Vector, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[list[tuple[str, float]]]:
         """``search_vectors`` for each row of a (n, dim) matrix."""
-        return [self.search_vectors(q, user_id=user_id, k=k) for q in queries]
+        return [self.search_vectors(q, user_id=user_id, k=k, project_id=project_id) for q in queries]
 
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
         """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
@@ -394,7 +399,9 @@ class PostgresStore:
         with self._tx() as cur:
             return self._vec.scores(cur, query, ids, user_id)
 
-    def search_lexical(self, text: str | Sequence[str], *, user_id: str | None, k: int) -> list[tuple[str, float]]:
+    def search_lexical(
+        self, text: str | Sequence[str], *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]:
         """BM25 matches (higher is better) of ``text`` among the user's memories, with the user's own statistics.
 
         Served from an in-process per-user index, as on SQLite (PostgreSQL's ts_rank has no document
@@ -405,7 +412,7 @@ class PostgresStore:
         if k <= 0 or not query.strip():
             return []
         with self._tx() as cur:
-            return self._vec.lexical(cur, query, user_id, k)
+            return self._vec.lexical(cur, query, user_id, k, project_id)
 
     # -- waypoints --------------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
+from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.base import MemoryFilter
 
 MAX_QUERY_WORDS = 64
@@ -44,6 +45,9 @@ def filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:
             "WHERE t.v = %s) ELSE false END)"
         )
         args.append(tag)
+    if where.project_id is not None:
+        parts.append("(project_id IS NULL OR project_id IN (%s, %s))")
+        args += [SYSTEM_GLOBAL, where.project_id]
     return "".join(f" AND {p}" for p in parts), args
 
 

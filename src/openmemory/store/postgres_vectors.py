@@ -23,13 +23,14 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import psycopg
 
 from openmemory.migrations.postgres import PgNames
 from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
+from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import UserMatrix, VectorIndex
@@ -166,7 +167,13 @@ class PgVectors:
         return int(row[0]) if row else 0
 
     def committed(
-        self, user_id: str | None, gen: int, memory_id: str, mean: Vector | None, content: str | None = None
+        self,
+        user_id: str | None,
+        gen: int,
+        memory_id: str,
+        mean: Vector | None,
+        content: str | None = None,
+        project_id: str | None = None,
     ) -> None:
         """After commit: update the cached matrix and lexicon in place if they were current, else forget them.
 
@@ -177,9 +184,9 @@ class PgVectors:
                 self._seen_gen[user_id] = gen
                 self._index.remove(user_id, memory_id)
                 if mean is not None:
-                    self._index.put(user_id, memory_id, mean)
+                    self._index.put(user_id, memory_id, mean, project_id)
                 if content is not None:
-                    self._lexicons.put(user_id, memory_id, content)
+                    self._lexicons.put(user_id, memory_id, content, project_id)
                 elif mean is None:
                     self._lexicons.remove(user_id, memory_id)
             else:
@@ -196,20 +203,30 @@ class PgVectors:
 
     # -- search --------------------------------------------------------------------------------------------------
 
-    def search(self, cur: Cursor, query: Vector, user_id: str | None, k: int) -> list[tuple[str, float]]:
+    def search(
+        self, cur: Cursor, query: Vector, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]:
         dim = int(query.shape[0])
         if k <= 0:
             return []
         if self.ann_dim != dim:
-            return self._matrix(cur, user_id, dim).search(query, k)
+            return self._matrix(cur, user_id, dim).search(query, k, project_id)
         if self.has_iterative_scan:
             cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
         cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, k))),))
-        owner, args = owner_clause("user_id", user_id)
+        owner, args = owner_clause("a.user_id", user_id)
+        scope, scope_args = "", cast(tuple[str, ...], ())
+        if project_id is not None:
+            # the project is the memory's: join its row (an iterative scan keeps walking until k rows pass)
+            scope = (
+                f" AND EXISTS (SELECT 1 FROM {self._memories} m WHERE m.id = a.memory_id "
+                "AND (m.project_id IS NULL OR m.project_id IN (%s, %s)))"
+            )
+            scope_args = (SYSTEM_GLOBAL, project_id)
         cur.execute(
-            f"SELECT memory_id::text, v <=> %s::vector AS d FROM {self._ann} WHERE {owner} "
+            f"SELECT a.memory_id::text, a.v <=> %s::vector AS d FROM {self._ann} a WHERE {owner}{scope} "
             "ORDER BY d LIMIT %s".encode(),
-            (vector_literal(query), *args, k),
+            (vector_literal(query), *args, *scope_args, k),
         )
         # relaxed_order may return rows slightly out of order: sort them here
         hits = [(str(m), 1.0 - float(d)) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))]
@@ -229,21 +246,24 @@ class PgVectors:
         )
         return {str(m): 1.0 - float(d) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))}
 
-    def lexical(self, cur: Cursor, text: str, user_id: str | None, k: int) -> list[tuple[str, float]]:
+    def lexical(
+        self, cur: Cursor, text: str, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]:
         """BM25 top-k over the user's memories, from a per-user in-process index (as on SQLite), so the
         statistics are the user's own and the ranking matches the SQLite backend's."""
         gen = self._current_gen(cur, user_id)
         if self._lexicons.get(user_id) is None:
             owner, args = owner_clause("user_id", user_id)
-            cur.execute(f"SELECT id::text, content FROM {self._memories} WHERE {owner}".encode(), args)
+            cur.execute(f"SELECT id::text, content, project_id FROM {self._memories} WHERE {owner}".encode(), args)
             lexicon = UserLexicon()
-            for memory_id, content in cur.fetchall():
-                lexicon.put(str(memory_id), content)
+            for memory_id, content, row_project in cur.fetchall():
+                lexicon.put(str(memory_id), content, row_project)
             with self._lock:
                 if self._seen_gen.get(user_id) != gen:
-                    return lexicon.search(text, k)  # a newer counter was seen meanwhile: use this copy once
+                    # a newer counter was seen meanwhile: use this copy once
+                    return lexicon.search(text, k, project_id)
                 self._lexicons.install(user_id, lexicon)
-        return self._lexicons.search(user_id, text, k)
+        return self._lexicons.search(user_id, text, k, project_id)
 
     def _current_gen(self, cur: Cursor, user_id: str | None) -> int:
         """The owner's write counter; forgets their cached structures when another writer moved it."""
@@ -264,15 +284,15 @@ class PgVectors:
             return matrix
         owner, args = owner_clause("user_id", user_id)
         cur.execute(
-            f"SELECT id::text, mean_vec FROM {self._memories} "
+            f"SELECT id::text, mean_vec, project_id FROM {self._memories} "
             f"WHERE {owner} AND mean_dim = %s AND mean_vec IS NOT NULL".encode(),
             (*args, dim),
         )
         matrix = UserMatrix(dim)
-        for memory_id, blob in cur.fetchall():
+        for memory_id, blob, project_id in cur.fetchall():
             vector = decode_vector(bytes(blob))
             if vector.shape[0] == dim:
-                matrix.put(str(memory_id), vector)
+                matrix.put(str(memory_id), vector, project_id)
         with self._lock:
             if self._seen_gen.get(user_id) != gen:
                 return matrix  # another thread saw a newer counter meanwhile: use this copy once, do not keep it

@@ -409,21 +409,29 @@ class SQLiteStore:
 
     # -- search -----------------------------------------------------------------------------------------------
 
-    def search_vectors(self, query: Vector, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
-        """Top-k cosine matches among the user's memories whose mean vector has the query's dimension."""
-        return self._caches.search_vectors(self._reader(), user_id, query, k)
+    def search_vectors(
+        self, query: Vector, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Top-k cosine matches among the user's memories (visible in ``project_id``, when given) whose mean
+        vector has the query's dimension."""
+        return self._caches.search_vectors(self._reader(), user_id, query, k, project_id)
 
-    def search_vectors_many(self, queries: Vector, *, user_id: str | None, k: int) -> list[list[tuple[str, float]]]:
+    def search_vectors_many(
+        self, queries: Vector, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[list[tuple[str, float]]]:
         """``search_vectors`` for each row of a (n, dim) matrix, in one pass over the user's vectors."""
-        return self._caches.search_vectors_many(self._reader(), user_id, queries, k)
+        return self._caches.search_vectors_many(self._reader(), user_id, queries, k, project_id)
 
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]:
         """Cosine of the query with each listed memory of the user that has a mean vector of its dimension."""
         return self._caches.vector_scores(self._reader(), user_id, query, list(memory_ids))
 
-    def search_lexical(self, text: str, *, user_id: str | None, k: int) -> list[tuple[str, float]]:
-        """BM25 matches (higher is better) of ``text`` among the user's memories, with the user's own statistics."""
-        return self._caches.search_lexical(self._reader(), user_id, text, k)
+    def search_lexical(
+        self, text: str, *, user_id: str | None, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]]:
+        """BM25 matches (higher is better) of ``text`` among the user's memories (visible in ``project_id``, when
+        given), with the user's own statistics."""
+        return self._caches.search_lexical(self._reader(), user_id, text, k, project_id)
 
     # -- waypoints --------------------------------------------------------------------------------------------
 
@@ -565,8 +573,8 @@ def _upsert(m: MemoryRecord, mean: Vector | None) -> Callable[[VectorIndex, Lexi
     def apply(vectors: VectorIndex, lexicons: LexicalIndex) -> None:
         vectors.remove(m.user_id, m.memory_id)
         if mean is not None:
-            vectors.put(m.user_id, m.memory_id, mean)
-        lexicons.put(m.user_id, m.memory_id, m.content)
+            vectors.put(m.user_id, m.memory_id, mean, m.project_id)
+        lexicons.put(m.user_id, m.memory_id, m.content, m.project_id)
 
     return apply
 

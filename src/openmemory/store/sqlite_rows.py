@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.base import MemoryFilter
 
 
@@ -32,4 +33,7 @@ def filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:
     for tag in where.tags:
         parts.append("EXISTS (SELECT 1 FROM json_each(memories.tags) WHERE json_each.value = ?)")
         args.append(tag)
+    if where.project_id is not None:
+        parts.append("(project_id IS NULL OR project_id IN (?, ?))")
+        args += [SYSTEM_GLOBAL, where.project_id]
     return "".join(f" AND {p}" for p in parts), args

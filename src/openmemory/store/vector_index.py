@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from openmemory.store.codec import Vector
+from openmemory.store.project_codes import ProjectCodes
 
 _MIN_CAPACITY = 64
 _QUERY_BLOCK = 256
@@ -26,11 +27,12 @@ class UserMatrix:
         self._ids: list[str | None] = []
         self._row_of: dict[str, int] = {}
         self._free: list[int] = []
+        self._projects = ProjectCodes()
 
     def __len__(self) -> int:
         return len(self._row_of)
 
-    def put(self, memory_id: str, vector: Vector) -> None:
+    def put(self, memory_id: str, vector: Vector, project_id: str | None = None) -> None:
         norm = float(np.linalg.norm(vector))
         row_vec = vector / norm if norm > 0 else vector
         row = self._row_of.get(memory_id)
@@ -39,6 +41,7 @@ class UserMatrix:
             self._row_of[memory_id] = row
             self._ids[row] = memory_id
         self._rows[row] = row_vec
+        self._projects.set(row, project_id)
 
     def remove(self, memory_id: str) -> None:
         row = self._row_of.pop(memory_id, None)
@@ -47,20 +50,26 @@ class UserMatrix:
             self._rows[row] = 0.0
             self._free.append(row)
 
-    def search(self, query: Vector, k: int) -> list[tuple[str, float]]:
-        return self.search_many(query.reshape(1, -1), k)[0]
+    def search(self, query: Vector, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+        return self.search_many(query.reshape(1, -1), k, project_id)[0]
 
-    def search_many(self, queries: Vector, k: int) -> list[list[tuple[str, float]]]:
-        """Top-k for each row of ``queries``: one matrix product per block of queries (bounded memory)."""
+    def search_many(self, queries: Vector, k: int, project_id: str | None = None) -> list[list[tuple[str, float]]]:
+        """Top-k for each row of ``queries``: one matrix product per block of queries (bounded memory).
+
+        With ``project_id``, rows of the owner's other projects are masked out before ranking.
+        """
         n = len(self._ids)
         if n == 0 or not self._row_of:
             return [[] for _ in range(queries.shape[0])]
         k = min(k, len(self._row_of))
+        hidden = self._projects.hidden(project_id, n)
         out: list[list[tuple[str, float]]] = []
         for start in range(0, queries.shape[0], _QUERY_BLOCK):
             scores = (self._rows[:n] @ queries[start : start + _QUERY_BLOCK].astype(np.float32).T).T
             if self._free:
                 scores[:, self._free] = -np.inf
+            if hidden is not None:
+                scores[:, hidden] = -np.inf
             out.extend(self._top(row_scores, k, n) for row_scores in scores)
         return out
 
@@ -68,7 +77,7 @@ class UserMatrix:
         top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         top = top[np.argsort(-scores[top])]
         ids = self._ids
-        return [(str(ids[int(r)]), float(scores[r])) for r in top if ids[int(r)] is not None]
+        return [(str(ids[int(r)]), float(scores[r])) for r in top if ids[int(r)] is not None and scores[r] > -np.inf]
 
     def scores_for(self, query: Vector, memory_ids: list[str]) -> dict[str, float]:
         """Cosine of the query with each listed memory that has a row here."""
@@ -106,11 +115,11 @@ class VectorIndex:
         with self._lock:
             return self._users.setdefault((user_id, dim), matrix)
 
-    def put(self, user_id: str | None, memory_id: str, vector: Vector) -> None:
+    def put(self, user_id: str | None, memory_id: str, vector: Vector, project_id: str | None = None) -> None:
         with self._lock:
             matrix = self._users.get((user_id, int(vector.shape[0])))
             if matrix is not None:
-                matrix.put(memory_id, vector)
+                matrix.put(memory_id, vector, project_id)
 
     def remove(self, user_id: str | None, memory_id: str) -> None:
         with self._lock:
@@ -123,7 +132,9 @@ class VectorIndex:
             for key in [key for key in self._users if key[0] == user_id]:
                 del self._users[key]
 
-    def search(self, user_id: str | None, query: Vector, k: int) -> list[tuple[str, float]] | None:
+    def search(
+        self, user_id: str | None, query: Vector, k: int, project_id: str | None = None
+    ) -> list[tuple[str, float]] | None:
         """Top-k (memory_id, cosine) of one user's rows, or None when that user's matrix is not loaded.
 
         Searches take turns: BLAS called from many threads at once, each with its own thread pool, thrashes
@@ -133,14 +144,16 @@ class VectorIndex:
         if matrix is None:
             return None
         with self._lock:
-            return matrix.search(query, k)
+            return matrix.search(query, k, project_id)
 
-    def search_many(self, user_id: str | None, queries: Vector, k: int) -> list[list[tuple[str, float]]]:
+    def search_many(
+        self, user_id: str | None, queries: Vector, k: int, project_id: str | None = None
+    ) -> list[list[tuple[str, float]]]:
         matrix = self._users.get((user_id, int(queries.shape[1])))
         if matrix is None:
             return [[] for _ in range(queries.shape[0])]
         with self._lock:
-            return matrix.search_many(queries, k)
+            return matrix.search_many(queries, k, project_id)
 
     def scores_for(self, user_id: str | None, query: Vector, memory_ids: list[str]) -> dict[str, float]:
         matrix = self._users.get((user_id, int(query.shape[0])))

@@ -7,6 +7,10 @@
 
 Every method takes the owner as ``user_id``; ``None`` is the system/default user, a user like any other. A
 memory id that belongs to someone else raises the same ``NotFound`` as an id that does not exist.
+
+Reads and writes also take an optional ``project_id`` (upstream 1.3.0's project scoping, reference §3.10):
+a memory added with one belongs to that project; a read scoped to a project sees the owner's memories of that
+project, of ``system_global`` and of no project; a read without one sees all the owner's memories.
 """
 
 from __future__ import annotations
@@ -34,7 +38,15 @@ from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
 from openmemory.errors import EmbedderMismatch, NotFound
-from openmemory.models import AddResult, Hit, MemoryRecord, SectorVector, UserRecord
+from openmemory.models import (
+    SYSTEM_GLOBAL,
+    AddResult,
+    Hit,
+    MemoryRecord,
+    SectorVector,
+    UserRecord,
+    is_visible_in_project,
+)
 from openmemory.recall import RecallWriter
 from openmemory.store import MemoryFilter, Store, UserStats, open_store
 
@@ -58,6 +70,12 @@ def settings_for(target: str | Path | None, settings: Settings | None = None) ->
     if text.startswith(("postgres://", "postgresql://")):
         return base.model_copy(update={"metadata_backend": "postgres", "pg_url": text})
     return base.model_copy(update={"metadata_backend": "sqlite", "db_path": Path(text)})
+
+
+def _covers(existing_project: str | None, project: str | None) -> bool:
+    """Whether an existing memory already serves a new one of ``project``: it is visible wherever the new one
+    would be (the same project, ``system_global``, or no project at all)."""
+    return existing_project in (None, SYSTEM_GLOBAL, project)
 
 
 class Memory:
@@ -131,12 +149,13 @@ class Memory:
         user_id: str | None = None,
         tags: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
     ) -> AddResult:
-        """Store one memory for ``user_id`` (or find the identical one it already has).
+        """Store one memory for ``user_id``, in ``project_id`` if given (or find the identical one it already has).
 
         Raises InvalidInput for empty, oversized or non-UTF-8 content and bad tags or metadata.
         """
-        return self.add_many([content], user_id=user_id, tags=tags, metadata=metadata)[0]
+        return self.add_many([content], user_id=user_id, tags=tags, metadata=metadata, project_id=project_id)[0]
 
     def add_many(
         self,
@@ -145,12 +164,15 @@ class Memory:
         user_id: str | None = None,
         tags: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
     ) -> builtins.list[AddResult]:
         """Store several memories for one user, embedding them in batches; one transaction per memory.
 
-        Texts the user already has (or that repeat within the batch) come back with ``deduplicated=True``.
+        Texts the user already has where they would be stored (in ``project_id``, or visible there: in
+        ``system_global`` or in no project), or that repeat within the batch, come back with ``deduplicated=True``.
         """
         owner = validate.user_id(user_id)
+        project = validate.project_id(project_id)
         texts = [validate.content(c) for c in contents]
         tag_tuple = validate.tags(tags)
         meta = validate.metadata(metadata)
@@ -160,7 +182,11 @@ class Memory:
         first_copy: dict[tuple[str, ...], int] = {}  # in-batch duplicates point at their first copy
         for i, text in enumerate(texts):
             duplicate = self._store.find_by_simhash(hashes[i], user_id=owner)
-            if duplicate is not None and is_same_text(duplicate.content, text):
+            if (
+                duplicate is not None
+                and is_same_text(duplicate.content, text)
+                and _covers(duplicate.project_id, project)
+            ):
                 results[i] = self._boost_duplicate(duplicate)
             elif dedup_key(text) not in first_copy:
                 first_copy[dedup_key(text)] = i
@@ -169,9 +195,9 @@ class Memory:
         # (305 vs 245-274 memories/s on 2 cores), since the model already keeps both cores busy.
         encoded = encode_many(self._embedder, [texts[i] for i in fresh], [meta] * len(fresh))
         ids = [str(uuid.uuid4()) for _ in fresh]
-        links = self._links(ids, encoded, owner)
+        links = self._links(ids, encoded, owner, project)
         for i, memory_id, enc, link in zip(fresh, ids, encoded, links, strict=True):
-            results[i] = self._insert(memory_id, texts[i], hashes[i], enc, link, owner, tag_tuple, meta)
+            results[i] = self._insert(memory_id, texts[i], hashes[i], enc, link, owner, project, tag_tuple, meta)
         for i, text in enumerate(texts):
             if results[i] is None:
                 first = results[first_copy[dedup_key(text)]]
@@ -188,15 +214,18 @@ class Memory:
         sectors = record.sectors or (record.primary_sector,)
         return AddResult(record.memory_id, record.primary_sector, sectors, deduplicated=True)
 
-    def _links(self, ids: Sequence[str], encoded: Sequence[Encoded], owner: str | None) -> list[tuple[str, float]]:
-        """Each new memory's most similar memory of the owner: stored ones, or earlier ones of this batch.
+    def _links(
+        self, ids: Sequence[str], encoded: Sequence[Encoded], owner: str | None, project: str | None
+    ) -> list[tuple[str, float]]:
+        """Each new memory's most similar memory of the owner (visible in its project): stored ones, or earlier
+        ones of this batch.
 
         One matrix product for the whole batch instead of one scan of the owner's vectors per memory.
         """
         if not encoded:
             return []
         means = np.stack([e.mean for e in encoded])
-        stored = self._store.search_vectors_many(means, user_id=owner, k=1)
+        stored = self._store.search_vectors_many(means, user_id=owner, k=1, project_id=project)
         links: list[tuple[str, float]] = []
         for start in range(0, len(means), LINK_BLOCK):
             # earlier memories of the batch, a block of rows at a time: memory stays O(block x batch)
@@ -220,6 +249,7 @@ class Memory:
         enc: Encoded,
         link: tuple[str, float],
         owner: str | None,
+        project: str | None,
         tags: tuple[str, ...],
         meta: dict[str, Any],
     ) -> AddResult:
@@ -238,6 +268,7 @@ class Memory:
             salience=min(1.0, 0.4 + 0.1 * len(cls.additional)),
             decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary],
             simhash=digest,
+            project_id=project,
         )
         vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
         waypoint = choose_waypoint(memory_id, [link] if link[0] else [], user_id=owner, now_ms=now)
@@ -288,9 +319,12 @@ class Memory:
             self._store.log_stat("consolidate", 1)
         return replace(record, salience=salience, last_seen_at_ms=now, updated_at_ms=now)
 
-    def delete(self, memory_id: str, *, user_id: str | None = None) -> None:
-        """Delete a memory with its vectors and waypoints. Raises NotFound for an unknown or foreign id."""
+    def delete(self, memory_id: str, *, user_id: str | None = None, project_id: str | None = None) -> None:
+        """Delete a memory with its vectors and waypoints. Raises NotFound for an unknown or foreign id, and
+        for one not visible in ``project_id`` when that is given."""
         owner = validate.user_id(user_id)
+        if project_id is not None:
+            self.get(memory_id, user_id=owner, project_id=project_id)
         if not self._store.delete_memory(validate.memory_id(memory_id), user_id=owner):
             raise NotFound(memory_id)
         if owner is not None:
@@ -306,25 +340,36 @@ class Memory:
 
     # -- reads ------------------------------------------------------------------------------------------------
 
-    def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
-        """One memory of ``user_id``. Raises NotFound for an unknown id or another user's id alike."""
+    def get(self, memory_id: str, *, user_id: str | None = None, project_id: str | None = None) -> MemoryRecord:
+        """One memory of ``user_id`` (visible in ``project_id``, when given). Raises NotFound for an unknown id,
+        another user's id, or one of another project alike."""
         owner = validate.user_id(user_id)
+        project = validate.project_id(project_id)
         record = self._store.get_memory(validate.memory_id(memory_id), user_id=owner)
-        if record is None:
+        if record is None or not is_visible_in_project(record.project_id, project):
             raise NotFound(memory_id)
         return record
 
     def list(
-        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, sector: str | None = None
+        self,
+        *,
+        user_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        sector: str | None = None,
+        project_id: str | None = None,
     ) -> builtins.list[MemoryRecord]:
-        """The user's memories, newest first."""
+        """The user's memories (visible in ``project_id``, when given), newest first."""
         owner = validate.user_id(user_id)
         lim, off = validate.page(limit, offset)
-        where = MemoryFilter(sector=validate.sector(sector)) if sector else None
+        project = validate.project_id(project_id)
+        where = MemoryFilter(sector=validate.sector(sector), project_id=project) if sector or project else None
         return self._store.all_mem_by_user(owner, lim, off, where)
 
-    def count(self, *, user_id: str | None = None) -> int:
-        return self._store.count_memories(user_id=validate.user_id(user_id))
+    def count(self, *, user_id: str | None = None, project_id: str | None = None) -> int:
+        project = validate.project_id(project_id)
+        where = MemoryFilter(project_id=project) if project else None
+        return self._store.count_memories(user_id=validate.user_id(user_id), where=where)
 
     def query(
         self,
@@ -337,9 +382,11 @@ class Memory:
         start_ms: int | None = None,
         end_ms: int | None = None,
         tags: Sequence[str] | None = None,
+        project_id: str | None = None,
         reinforce: bool = True,
     ) -> builtins.list[Hit]:
-        """The user's ``k`` most relevant memories for ``query``, best first, each with its score parts.
+        """The user's ``k`` most relevant memories for ``query`` (among those visible in ``project_id``, when
+        given), best first, each with its score parts.
 
         Returned memories are reinforced (salience nudged up, last seen now) unless ``reinforce`` is False.
         """
@@ -351,6 +398,7 @@ class Memory:
             start_ms=start_ms,
             end_ms=end_ms,
             tags=validate.tags(tags),
+            project_id=validate.project_id(project_id),
         )
         now = self._clock()
         hits = retrieve(

@@ -52,6 +52,20 @@ def user_id(value: object) -> str | None:
     return value
 
 
+def project_id(value: object) -> str | None:
+    """None (no project) or a non-empty project id of at most 256 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"project_id must be text, got {type(value).__name__}", field="project_id")
+    if not value.strip():
+        raise InvalidInput("project_id is empty; omit it for no project", field="project_id")
+    if len(value) > MAX_USER_ID_CHARS:
+        raise InvalidInput(f"project_id is longer than {MAX_USER_ID_CHARS} characters", field="project_id")
+    _utf8(value, "project_id")
+    return value
+
+
 def tags(value: Iterable[object] | None) -> tuple[str, ...]:
     """At most 64 distinct non-empty tags of at most 256 characters each (order kept)."""
     if value is None:

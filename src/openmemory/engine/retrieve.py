@@ -29,7 +29,7 @@ from openmemory.engine.score import (
     token_overlap,
 )
 from openmemory.engine.text import canonical_token_set
-from openmemory.models import Classification, Hit, MemoryRecord, ScoreParts
+from openmemory.models import Classification, Hit, MemoryRecord, ScoreParts, is_visible_in_project
 from openmemory.store.base import MemoryFilter, Store
 
 WAYPOINT_DECAY = 0.8  # upstream: a neighbour's weight is its parent's times the edge weight times 0.8
@@ -77,9 +77,10 @@ def retrieve(
 ) -> list[Hit]:
     """The user's ``k`` best memories for ``query``, best first, each with its score parts and path."""
     pool = max(tuning.min_pool, tuning.pool_per_k * k)
+    project = where.project_id if where is not None else None
     q_vec = embedder.embed_query(query)
-    dense = store.search_vectors(q_vec, user_id=user_id, k=pool)
-    lexical = store.search_lexical(query, user_id=user_id, k=pool)
+    dense = store.search_vectors(q_vec, user_id=user_id, k=pool, project_id=project)
+    lexical = store.search_lexical(query, user_id=user_id, k=pool, project_id=project)
     top_lex = max((s for _, s in lexical), default=0.0)
     cands: dict[str, _Candidate] = {m: _Candidate(m, similarity=s, path=(m,)) for m, s in dense}
     for memory_id, score in lexical:
@@ -90,7 +91,7 @@ def retrieve(
     missing = [m for m, c in cands.items() if c.similarity == 0.0]
     for memory_id, sim in store.vector_scores(q_vec, missing, user_id=user_id).items():
         cands[memory_id].similarity = sim
-    _expand(store, embedder, q_vec, cands, user_id, tuning)
+    _expand(store, q_vec, cands, user_id, project, tuning)
     shortlist = _shortlist(cands, max(tuning.min_shortlist, tuning.shortlist_per_k * k), tuning.weights)
     records = store.get_memories(shortlist, user_id=user_id)
     q_cls = classify(query)
@@ -106,13 +107,17 @@ def retrieve(
 
 def _expand(
     store: Store,
-    embedder: Embedder,
     q_vec: object,
     cands: dict[str, _Candidate],
     user_id: str | None,
+    project_id: str | None,
     tuning: RetrievalTuning,
 ) -> None:
-    """Add the waypoint neighbours of the strongest candidates, with a weight that fades along the edge."""
+    """Add the waypoint neighbours of the strongest candidates, with a weight that fades along the edge.
+
+    In a project-scoped query a neighbour outside the project is left out here, before it can take a place
+    in the shortlist (each memory has one outgoing edge, so that is at most ``seeds_for_expansion`` rows).
+    """
     ranked = sorted(cands.values(), key=lambda c: -(c.similarity + c.lexical))[: tuning.seeds_for_expansion]
     if not ranked:
         return
@@ -130,6 +135,13 @@ def _expand(
         if weight > current.waypoint:
             current.waypoint = weight
             current.path = (edge.src_id, edge.dst_id)
+    if new_ids and project_id is not None:
+        visible = store.get_memories(new_ids, user_id=user_id)
+        for memory_id in new_ids:
+            record = visible.get(memory_id)
+            if record is None or not is_visible_in_project(record.project_id, project_id):
+                del cands[memory_id]
+        new_ids = [m for m in new_ids if m in cands]
     if new_ids:
         for memory_id, sim in store.vector_scores(q_vec, new_ids, user_id=user_id).items():  # type: ignore[arg-type]
             cands[memory_id].similarity = sim
@@ -162,6 +174,8 @@ def _passes(record: MemoryRecord, where: MemoryFilter | None) -> bool:
     if where is None:
         return True
     if where.sector is not None and where.sector != record.primary_sector and where.sector not in record.sectors:
+        return False
+    if not is_visible_in_project(record.project_id, where.project_id):
         return False
     if where.min_salience is not None and record.salience < where.min_salience:
         return False

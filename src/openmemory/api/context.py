@@ -1,13 +1,16 @@
-"""What a handler is given: the app's Memory and the authenticated Caller (FastAPI dependencies)."""
+"""What a handler is given: the app's Memory, the authenticated Caller and the project scope (FastAPI dependencies)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from openmemory.api.auth import Caller, KeyRing, presented_key
+from openmemory.errors import InvalidInput
 from openmemory.memory import Memory
+
+MAX_PROJECT_CHARS = 256
 
 
 async def _memory(request: Request) -> Memory:
@@ -24,3 +27,23 @@ async def _caller(request: Request) -> Caller:
 
 MemoryDep = Annotated[Memory, Depends(_memory)]
 CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+ProjectHeader = Annotated[
+    str | None,
+    Header(
+        alias="x-project-id",
+        max_length=MAX_PROJECT_CHARS,
+        description="Project scope (upstream 1.3.0): writes go to this project, reads see it, `system_global` "
+        "and unscoped memories. Same as a `project_id` field or query parameter.",
+    ),
+]
+
+
+def project_scope(header: str | None, *named: str | None) -> str | None:
+    """The project a request is scoped to: the ``x-project-id`` header and any ``project_id`` it names must
+    agree (an empty value counts as absent). Raises InvalidInput when they differ."""
+    given = {p for p in (header, *named) if p}
+    if len(given) > 1:
+        raise InvalidInput(f"the request names several projects ({', '.join(sorted(given))}); name one")
+    return given.pop() if given else None

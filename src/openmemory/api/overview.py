@@ -19,13 +19,19 @@ DAY_MS = 86_400_000
 
 
 def newest_memories(
-    memory: Memory, user_id: str | None, limit: int, offset: int = 0, sector: str | None = None
+    memory: Memory,
+    user_id: str | None,
+    limit: int,
+    offset: int = 0,
+    sector: str | None = None,
+    project_id: str | None = None,
 ) -> list[MemoryRecord]:
-    """Up to ``limit`` of the user's memories (of one sector, if given), newest first, read in pages."""
+    """Up to ``limit`` of the user's memories (of one sector, visible in one project, if given), newest first,
+    read in pages."""
     out: list[MemoryRecord] = []
     while len(out) < limit:
         size = min(PAGE, limit - len(out))
-        page = memory.list(user_id=user_id, limit=size, offset=offset + len(out), sector=sector)
+        page = memory.list(user_id=user_id, limit=size, offset=offset + len(out), sector=sector, project_id=project_id)
         out.extend(page)
         if len(page) < size:
             break

@@ -23,6 +23,7 @@ Tag = Annotated[str, StringConstraints(max_length=MAX_TAG_CHARS)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
 Content = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CONTENT_CHARS)]
+ProjectId = Annotated[str, StringConstraints(max_length=MAX_ID_CHARS)]
 TimeMs = Annotated[float, Field(ge=0, le=2**53, description="Epoch milliseconds.")]
 
 
@@ -38,6 +39,7 @@ class AddBody(_Body):
     tags: Tags | None = None
     metadata: dict[str, Any] | None = None
     user_id: UserId | None = None
+    project_id: ProjectId | None = None
 
 
 class QueryFilters(_Body):
@@ -50,6 +52,7 @@ class QueryFilters(_Body):
     startTime: TimeMs | None = None  # camelCase: upstream's field names
     endTime: TimeMs | None = None
     tags: Tags | None = None
+    project_id: ProjectId | None = None
 
 
 class QueryBody(_Body):
@@ -59,6 +62,7 @@ class QueryBody(_Body):
     endTime: TimeMs | None = None
     filters: QueryFilters | None = None
     user_id: UserId | None = None
+    project_id: ProjectId | None = None
 
 
 class ReinforceBody(_Body):
@@ -117,6 +121,7 @@ class Match(BaseModel):
     tags: list[str]
     metadata: dict[str, Any]
     created_at: int
+    project_id: str | None = None
     parts: dict[str, float] = Field(description="Why it matched: each signal of the composite score.")
 
 
@@ -139,6 +144,7 @@ class MemoryItem(BaseModel):
     decay_lambda: float
     version: int
     user_id: str | None
+    project_id: str | None = None
 
 
 class ItemsResponse(BaseModel):
@@ -210,6 +216,7 @@ def match_of(hit: Hit) -> Match:
         tags=list(m.tags),
         metadata=m.meta,
         created_at=m.created_at_ms,
+        project_id=m.project_id,
         parts=parts_of(hit.parts),
     )
 
@@ -229,4 +236,5 @@ def item_of(m: MemoryRecord) -> MemoryItem:
         decay_lambda=m.decay_lambda or DECAY_LAMBDA_PER_DAY.get(m.primary_sector, 0.0),
         version=m.version,
         user_id=m.user_id,
+        project_id=m.project_id,
     )

@@ -67,6 +67,7 @@ def record_of(item: Mapping[str, Any]) -> MemoryRecord:
         salience=float(item.get("salience") or 0.0),
         decay_lambda=float(item.get("decay_lambda") or 0.0),
         version=int(item.get("version") or 1),
+        project_id=item.get("project_id"),
         sectors=tuple(item.get("sectors") or ()),
     )
 

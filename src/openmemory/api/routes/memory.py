@@ -1,4 +1,8 @@
-"""``/memory/*``: add, query, reinforce, list, get, update and delete one caller's memories (reference §4.4)."""
+"""``/memory/*``: add, query, reinforce, list, get, update and delete one caller's memories (reference §4.4).
+
+Project scoping is ours on these routes (upstream's never set or read project_id, reference §3.10): the
+``x-project-id`` header, a ``project_id`` body field (add, query) or query parameter (list, get, delete).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from openmemory.api.context import CallerDep, MemoryDep
+from openmemory.api.context import CallerDep, MemoryDep, ProjectHeader, project_scope
 from openmemory.api.overview import newest_memories
 from openmemory.api.schemas import (
     AddBody,
@@ -15,6 +19,7 @@ from openmemory.api.schemas import (
     MemoryItem,
     OkResponse,
     PatchBody,
+    ProjectId,
     QueryBody,
     QueryResponse,
     ReinforceBody,
@@ -29,20 +34,24 @@ from openmemory.models import Hit
 router = APIRouter(prefix="/memory", tags=["memory"])
 
 UserIdQuery = Annotated[UserId | None, Query(description="Must be the caller's tenant (admin: any user).")]
+ProjectQuery = Annotated[
+    ProjectId | None, Query(description="Only memories visible in this project (or the x-project-id header).")
+]
 MAX_LIST = 10_000
 
 
 @router.post("/add", response_model=AddResponse)
-def add(body: AddBody, memory: MemoryDep, caller: CallerDep) -> AddResponse:
+def add(body: AddBody, memory: MemoryDep, caller: CallerDep, x_project_id: ProjectHeader = None) -> AddResponse:
     owner = caller.owner(body.user_id)
-    r = memory.add(body.content, user_id=owner, tags=body.tags, metadata=body.metadata)
+    project = project_scope(x_project_id, body.project_id)
+    r = memory.add(body.content, user_id=owner, tags=body.tags, metadata=body.metadata, project_id=project)
     return AddResponse(
         id=r.memory_id, primary_sector=r.primary_sector, sectors=list(r.sectors), chunks=r.chunks,
         deduplicated=r.deduplicated,
     )  # fmt: skip
 
 
-def run_query(memory: Memory, body: QueryBody, owner: str | None) -> list[Hit]:
+def run_query(memory: Memory, body: QueryBody, owner: str | None, project_id: str | None = None) -> list[Hit]:
     """Upstream's query body over ``Memory.query``; ``filters`` times override the top-level ones."""
     f = body.filters
     start = f.startTime if f and f.startTime is not None else body.startTime
@@ -51,6 +60,7 @@ def run_query(memory: Memory, body: QueryBody, owner: str | None) -> list[Hit]:
         body.query, user_id=owner, k=body.k, sector=f.sector if f else None,
         min_salience=f.min_salience if f else None, tags=f.tags if f else None,
         start_ms=int(start) if start is not None else None, end_ms=int(end) if end is not None else None,
+        project_id=project_id,
     )  # fmt: skip
     # Upstream applied min_score to salience (reference §10.2 #22); here it is a minimum on the match score.
     if f and f.min_score is not None:
@@ -59,9 +69,10 @@ def run_query(memory: Memory, body: QueryBody, owner: str | None) -> list[Hit]:
 
 
 @router.post("/query", response_model=QueryResponse)
-def query(body: QueryBody, memory: MemoryDep, caller: CallerDep) -> QueryResponse:
+def query(body: QueryBody, memory: MemoryDep, caller: CallerDep, x_project_id: ProjectHeader = None) -> QueryResponse:
     owner = caller.owner(body.user_id, body.filters.user_id if body.filters else None)
-    return QueryResponse(query=body.query, matches=[match_of(h) for h in run_query(memory, body, owner)])
+    project = project_scope(x_project_id, body.project_id, body.filters.project_id if body.filters else None)
+    return QueryResponse(query=body.query, matches=[match_of(h) for h in run_query(memory, body, owner, project)])
 
 
 @router.post("/reinforce", response_model=OkResponse)
@@ -78,15 +89,25 @@ def list_all(
     u: Annotated[int, Query(ge=0, le=2**31, description="Offset.")] = 0,
     l: Annotated[int, Query(ge=1, le=MAX_LIST, description="Limit.")] = 100,  # noqa: E741 (upstream's name)
     sector: Annotated[str | None, Query(max_length=64)] = None,
+    project_id: ProjectQuery = None,
+    x_project_id: ProjectHeader = None,
 ) -> ItemsResponse:
     # The sector filter runs before paging, unlike upstream's (reference §10.2 #29).
-    records = newest_memories(memory, caller.owner(user_id), l, u, sector)
+    records = newest_memories(memory, caller.owner(user_id), l, u, sector, project_scope(x_project_id, project_id))
     return ItemsResponse(items=[item_of(m) for m in records])
 
 
 @router.get("/{memory_id}", response_model=MemoryItem)
-def get(memory_id: str, memory: MemoryDep, caller: CallerDep, user_id: UserIdQuery = None) -> MemoryItem:
-    return item_of(memory.get(memory_id, user_id=caller.owner(user_id)))
+def get(
+    memory_id: str,
+    memory: MemoryDep,
+    caller: CallerDep,
+    user_id: UserIdQuery = None,
+    project_id: ProjectQuery = None,
+    x_project_id: ProjectHeader = None,
+) -> MemoryItem:
+    project = project_scope(x_project_id, project_id)
+    return item_of(memory.get(memory_id, user_id=caller.owner(user_id), project_id=project))
 
 
 @router.patch("/{memory_id}", response_model=UpdatedResponse)
@@ -99,6 +120,13 @@ def update(
 
 
 @router.delete("/{memory_id}", response_model=OkResponse)
-def delete(memory_id: str, memory: MemoryDep, caller: CallerDep, user_id: UserIdQuery = None) -> OkResponse:
-    memory.delete(memory_id, user_id=caller.owner(user_id))
+def delete(
+    memory_id: str,
+    memory: MemoryDep,
+    caller: CallerDep,
+    user_id: UserIdQuery = None,
+    project_id: ProjectQuery = None,
+    x_project_id: ProjectHeader = None,
+) -> OkResponse:
+    memory.delete(memory_id, user_id=caller.owner(user_id), project_id=project_scope(x_project_id, project_id))
     return OkResponse()

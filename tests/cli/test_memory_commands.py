@@ -109,3 +109,16 @@ def test_bench_locomo_scores_engine_and_baselines(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["retrievers"]["engine"]["overall"]["recall"]["10"] == 1.0
     assert "bm25" in report["retrievers"]
+
+
+def test_project_option_scopes_add_list_query_and_get() -> None:
+    alpha = _json(["add", "alpha ships on tuesdays", "-u", "alice", "--project", "alpha"])
+    beta = _json(["add", "beta ships on fridays", "-u", "alice", "-p", "beta"])
+    assert isinstance(alpha, dict) and isinstance(beta, dict)
+    listed = _json(["list", "-u", "alice", "--project", "alpha"])
+    assert isinstance(listed, list) and [r["id"] for r in listed] == [alpha["id"]]
+    assert listed[0]["project_id"] == "alpha"
+    hits = _json(["query", "when does it ship", "-u", "alice", "-p", "beta"])
+    assert isinstance(hits, list) and [h["id"] for h in hits] == [beta["id"]]
+    result = runner.invoke(app, ["get", alpha["id"], "-u", "alice", "-p", "beta"])
+    assert result.exit_code == 1 and "error:" in result.output and "not found" in result.output

@@ -22,6 +22,14 @@ UserOption = Annotated[
     str | None, typer.Option("--user", "-u", help="Owner of the memories (default: the system user).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        "-p",
+        help="Project scope: store into it; read its memories, system_global ones and unscoped ones.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +68,7 @@ def add(
     user: UserOption = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for several.")] = None,
     meta: Annotated[str | None, typer.Option("--meta", help="Metadata as a JSON object.")] = None,
+    project: ProjectOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -67,7 +76,7 @@ def add(
     text = typer.get_text_stream("stdin").read() if content == "-" else content
     metadata = _parse_meta(meta)
     with open_memory(db) as mem:
-        result = mem.add(text, user_id=user, tags=tag, metadata=metadata)
+        result = mem.add(text, user_id=user, tags=tag, metadata=metadata, project_id=project)
     if as_json:
         _print_json({**asdict(result), "id": result.memory_id})
     else:
@@ -94,12 +103,13 @@ def query(
     k: Annotated[int, typer.Option("--k", "-k", help="How many results (1..200).")] = 10,
     sector: Annotated[str | None, typer.Option("--sector", help="Only this sector.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only memories with this tag.")] = None,
+    project: ProjectOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find a user's memories most relevant to a text, with the reasons they matched."""
     with open_memory(db) as mem:
-        hits = mem.query(text, user_id=user, k=k, sector=sector, tags=tag)
+        hits = mem.query(text, user_id=user, k=k, sector=sector, tags=tag, project_id=project)
     if as_json:
         _print_json([hit_json(h) for h in hits])
         return
@@ -118,20 +128,21 @@ def list_(
     limit: Annotated[int, typer.Option("--limit", help="At most this many (1..1000).")] = 50,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many first.")] = 0,
     sector: Annotated[str | None, typer.Option("--sector", help="Only this sector.")] = None,
+    project: ProjectOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List a user's memories, newest first."""
     with open_memory(db) as mem:
-        records = mem.list(user_id=user, limit=limit, offset=offset, sector=sector)
+        records = mem.list(user_id=user, limit=limit, offset=offset, sector=sector, project_id=project)
     if as_json:
         _print_json([memory_json(r) for r in records])
         return
     table = Table(title=f"{len(records)} memories")
-    for col in ("id", "sector", "salience", "content"):
+    for col in ("id", "sector", "project", "salience", "content"):
         table.add_column(col)
     for r in records:
-        table.add_row(r.memory_id, r.primary_sector, f"{r.salience:.2f}", r.content[:200])
+        table.add_row(r.memory_id, r.primary_sector, r.project_id or "", f"{r.salience:.2f}", r.content[:200])
     _console().print(table)
 
 
@@ -139,12 +150,13 @@ def list_(
 def get(
     memory_id: Annotated[str, typer.Argument(help="The memory's id.")],
     user: UserOption = None,
+    project: ProjectOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show one memory."""
     with open_memory(db) as mem:
-        record = mem.get(memory_id, user_id=user)
+        record = mem.get(memory_id, user_id=user, project_id=project)
     if as_json:
         _print_json(memory_json(record))
         return
@@ -156,12 +168,13 @@ def get(
 def delete(
     memory_id: Annotated[str, typer.Argument(help="The memory's id.")],
     user: UserOption = None,
+    project: ProjectOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Delete one memory with its vectors and waypoints."""
     with open_memory(db) as mem:
-        mem.delete(memory_id, user_id=user)
+        mem.delete(memory_id, user_id=user, project_id=project)
     if as_json:
         _print_json({"ok": True, "id": memory_id})
     else:

@@ -14,7 +14,10 @@ OpenMemoryError
 ├── MigrationError                      a migration step failed (nothing was changed by that step)
 │   └── SchemaTooNew                    database written by a newer version of this tool
 ├── ConfigError                         an OM_* variable has a bad value
-└── SourceFormatError                   an import file is not in the expected format
+└── SourceError                         another service we import from failed
+    ├── SourceFormatError               its answer or export file is not in the expected shape
+    ├── SourceAuthError                 it refused the API key
+    └── SourceUnavailable               it kept failing (429 / 5xx / network) after bounded retries
 """
 
 from __future__ import annotations
@@ -150,7 +153,25 @@ class ConfigError(OpenMemoryError):
     code = "config_error"
 
 
-class SourceFormatError(OpenMemoryError):
+class SourceError(OpenMemoryError):
+    """A service we import from (Mem0, Zep, Supermemory) or its export failed."""
+
+    code = "source_error"
+
+
+class SourceFormatError(SourceError):
     """An import source is not in the format its importer expects."""
 
     code = "source_format"
+
+
+class SourceAuthError(SourceError):
+    """The source service refused the API key."""
+
+    code = "source_auth"
+
+
+class SourceUnavailable(SourceError):
+    """The source service kept failing after bounded retries."""
+
+    code = "source_unavailable"

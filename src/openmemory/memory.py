@@ -37,13 +37,15 @@ from openmemory.engine.retrieve import DEFAULT_TUNING, RetrievalTuning, retrieve
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
-from openmemory.errors import EmbedderMismatch, NotFound
+from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound
 from openmemory.models import (
     SYSTEM_GLOBAL,
     AddResult,
     Hit,
+    ImportResult,
     MemoryRecord,
     SectorVector,
+    SourceMemory,
     UserRecord,
     is_visible_in_project,
 )
@@ -55,10 +57,34 @@ LINK_BLOCK = 256
 CONSOLIDATE_ABOVE = 0.8
 SUMMARY_MEMORIES = 100
 Clock = Callable[[], int]
+IMPORT_ID_NAMESPACE = uuid.UUID("5d0c3f5e-7a43-4c41-9a57-0c0e2d6f4b11")
 
 
 def _wall_clock_ms() -> int:
     return int(time.time() * 1000)
+
+
+def imported_memory_id(source: str, source_id: str, user_id: str | None) -> str:
+    """The memory id of an imported memory: the same for the same owner, source and source id, never across owners."""
+    owner = "\x00system" if user_id is None else f"user:{user_id}"
+    return str(uuid.uuid5(IMPORT_ID_NAMESPACE, f"{source}\x00{source_id}\x00{owner}"))
+
+
+def _checked_import(item: SourceMemory, owner: str | None) -> tuple[str, SourceMemory]:
+    """The item with validated fields, and its memory id; InvalidInput names the first bad field."""
+    if item.user_id != owner:
+        raise InvalidInput(f"an item of user {item.user_id!r} was given for user {owner!r}", field="user_id")
+    source = validate.source_name(item.source, "source")
+    source_id = validate.source_name(item.source_id, "source_id")
+    checked = replace(
+        item,
+        content=validate.content(item.content),
+        created_at_ms=validate.time_ms(item.created_at_ms, "created_at"),
+        updated_at_ms=validate.time_ms(item.updated_at_ms, "updated_at"),
+        tags=validate.tags(item.tags),
+        meta=validate.metadata({**item.meta, "source": source, "source_id": source_id}),
+    )
+    return imported_memory_id(source, source_id, owner), checked
 
 
 def settings_for(target: str | Path | None, settings: Settings | None = None) -> Settings:
@@ -207,6 +233,33 @@ class Memory:
             self.refresh_summary(owner)
         return [r for r in results if r is not None]
 
+    def import_many(self, items: Sequence[SourceMemory], *, user_id: str | None) -> builtins.list[ImportResult]:
+        """Store memories read from another service for ``user_id``, keeping their own creation and update times.
+
+        Each item is keyed on its owner, ``source`` and ``source_id`` (its memory id is derived from the three), so
+        importing it again finds it and stores nothing: that key, not the text, decides what is a duplicate, and two
+        users never share one. ``metadata.source`` and ``metadata.source_id`` are set on every stored memory. Raises
+        InvalidInput, before storing anything, if one item is invalid or names another owner.
+        """
+        owner = validate.user_id(user_id)
+        checked = [_checked_import(item, owner) for item in items]
+        stored = self._store.get_memories([memory_id for memory_id, _ in checked], user_id=owner)
+        fresh = {memory_id: item for memory_id, item in checked if memory_id not in stored}  # repeats count once
+        encoded = encode_many(self._embedder, [i.content for i in fresh.values()], [i.meta for i in fresh.values()])
+        links = self._links(list(fresh), encoded, owner, None)
+        for (memory_id, item), enc, link in zip(fresh.items(), encoded, links, strict=True):
+            times = (item.created_at_ms, item.updated_at_ms)
+            digest = simhash(item.content)
+            self._insert(memory_id, item.content, digest, enc, link, owner, None, item.tags, item.meta, times)
+        if owner is not None and fresh:
+            self.refresh_summary(owner)
+        new = set(fresh)
+        results: list[ImportResult] = []
+        for memory_id, item in checked:
+            results.append(ImportResult(memory_id, item.source_id, memory_id in new))
+            new.discard(memory_id)  # a repeat within the batch is a duplicate of its first copy
+        return results
+
     def _boost_duplicate(self, record: MemoryRecord) -> AddResult:
         now = self._clock()
         salience = min(1.0, current_salience(record, now) + DEDUP_BOOST)
@@ -252,8 +305,10 @@ class Memory:
         project: str | None,
         tags: tuple[str, ...],
         meta: dict[str, Any],
+        times_ms: tuple[int, int] | None = None,
     ) -> AddResult:
         now = self._clock()
+        created, updated = times_ms or (now, now)
         cls = enc.classification
         record = MemoryRecord(
             memory_id=memory_id,
@@ -262,8 +317,8 @@ class Memory:
             primary_sector=cls.primary,
             tags=tags,
             meta=meta,
-            created_at_ms=now,
-            updated_at_ms=now,
+            created_at_ms=created,
+            updated_at_ms=updated,
             last_seen_at_ms=now,
             salience=min(1.0, 0.4 + 0.1 * len(cls.additional)),
             decay_lambda=DECAY_LAMBDA_PER_DAY[cls.primary],

@@ -131,6 +131,32 @@ class AddResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceMemory:
+    """One memory read from another service (Mem0, Zep, Supermemory), to store under its own user and times.
+
+    ``source`` + ``source_id`` identify it at the source; importing it twice stores it once.
+    """
+
+    source: str
+    source_id: str
+    user_id: str | None
+    content: str
+    created_at_ms: int
+    updated_at_ms: int
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What ``Memory.import_many`` did with one ``SourceMemory``: stored it, or found it already stored."""
+
+    memory_id: str
+    source_id: str
+    imported: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Classification:
     """Sector classification of a text."""
 

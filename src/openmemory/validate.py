@@ -136,3 +136,21 @@ def memory_id(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 128:
         raise InvalidInput(f"memory id must be non-empty text of at most 128 characters, got {value!r}", field="id")
     return value
+
+
+MAX_TIME_MS = 2**53
+
+
+def time_ms(value: object, field: str) -> int:
+    """Epoch milliseconds as an integer from 0 to 2**53."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TIME_MS:
+        raise InvalidInput(f"{field} must be epoch milliseconds from 0 to 2**53, got {value!r}", field=field)
+    return value
+
+
+def source_name(value: object, field: str) -> str:
+    """A source name or a source id: non-empty text of at most 256 characters."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID_CHARS:
+        raise InvalidInput(f"{field} must be non-empty text of at most 256 characters, got {value!r}", field=field)
+    _utf8(value, field)
+    return value

@@ -18,6 +18,7 @@ MAX_QUERY_CHARS = 8192
 MAX_VERCEL_QUERY_CHARS = 4000
 MAX_VERCEL_K = 32
 MAX_ID_CHARS = 256
+MAX_IMPORT_ITEMS = 500
 
 Tag = Annotated[str, StringConstraints(max_length=MAX_TAG_CHARS)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
@@ -78,6 +79,21 @@ class PatchBody(_Body):
     user_id: UserId | None = None
 
 
+class ImportItemBody(_Body):
+    source: Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
+    source_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
+    content: Content
+    tags: Tags | None = None
+    metadata: dict[str, Any] | None = None
+    created_at: Annotated[int, Field(ge=0, le=2**53, description="Epoch milliseconds.")]
+    updated_at: Annotated[int, Field(ge=0, le=2**53, description="Epoch milliseconds.")] | None = None
+
+
+class ImportBody(_Body):
+    items: Annotated[list[ImportItemBody], Field(min_length=1, max_length=MAX_IMPORT_ITEMS)]
+    user_id: UserId | None = None
+
+
 class VercelQueryBody(_Body):
     query: Annotated[str, StringConstraints(min_length=1, max_length=MAX_VERCEL_QUERY_CHARS)]
     user_id: UserId | None = None
@@ -123,6 +139,16 @@ class Match(BaseModel):
     created_at: int
     project_id: str | None = None
     parts: dict[str, float] = Field(description="Why it matched: each signal of the composite score.")
+
+
+class ImportedItem(BaseModel):
+    id: str
+    source_id: str
+    imported: bool = Field(description="False: this source id was imported for this user before.")
+
+
+class ImportResponse(BaseModel):
+    results: list[ImportedItem]
 
 
 class QueryResponse(BaseModel):

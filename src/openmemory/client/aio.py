@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import httpx
 
 from openmemory.client import calls
-from openmemory.models import AddResult, Hit, MemoryRecord
+from openmemory.models import AddResult, Hit, ImportResult, MemoryRecord, SourceMemory
 
 T = TypeVar("T")
 
@@ -58,6 +58,12 @@ class AsyncClient:
         metadata: Mapping[str, Any] | None = None,
     ) -> AddResult:
         return await self._run(calls.add(content, user_id=user_id, tags=tags, metadata=metadata))
+
+    async def import_many(
+        self, items: Sequence[SourceMemory], *, user_id: str | None = None
+    ) -> builtins.list[ImportResult]:
+        """Store memories read from another service, keeping their times; see ``Memory.import_many``."""
+        return await self._run(calls.import_many(items, user_id=user_id))
 
     async def query(
         self,

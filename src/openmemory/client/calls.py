@@ -23,7 +23,7 @@ from openmemory.errors import (
     TenantMismatch,
     Unauthenticated,
 )
-from openmemory.models import AddResult, Hit, MemoryRecord, ScoreParts
+from openmemory.models import AddResult, Hit, ImportResult, MemoryRecord, ScoreParts, SourceMemory
 
 T = TypeVar("T")
 
@@ -94,6 +94,23 @@ def add(
         parse=lambda r: AddResult(
             r["id"], r["primary_sector"], tuple(r["sectors"]), bool(r.get("deduplicated")), int(r.get("chunks", 1))
         ),
+    )  # fmt: skip
+
+
+def import_many(items: Sequence[SourceMemory], *, user_id: str | None) -> Call[list[ImportResult]]:
+    body = _given(
+        user_id=user_id,
+        items=[
+            {
+                "source": i.source, "source_id": i.source_id, "content": i.content, "tags": list(i.tags),
+                "metadata": i.meta, "created_at": i.created_at_ms, "updated_at": i.updated_at_ms,
+            }
+            for i in items
+        ],
+    )  # fmt: skip
+    return Call(
+        "POST", "/memory/import", json=body, user_id=user_id,
+        parse=lambda r: [ImportResult(x["id"], x["source_id"], bool(x["imported"])) for x in r["results"]],
     )  # fmt: skip
 
 

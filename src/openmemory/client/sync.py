@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import httpx
 
 from openmemory.client import calls
-from openmemory.models import AddResult, Hit, MemoryRecord
+from openmemory.models import AddResult, Hit, ImportResult, MemoryRecord, SourceMemory
 
 T = TypeVar("T")
 
@@ -65,6 +65,10 @@ class Client:
         metadata: Mapping[str, Any] | None = None,
     ) -> AddResult:
         return self._run(calls.add(content, user_id=user_id, tags=tags, metadata=metadata))
+
+    def import_many(self, items: Sequence[SourceMemory], *, user_id: str | None = None) -> builtins.list[ImportResult]:
+        """Store memories read from another service, keeping their times; see ``Memory.import_many``."""
+        return self._run(calls.import_many(items, user_id=user_id))
 
     def query(
         self,

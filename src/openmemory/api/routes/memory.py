@@ -15,6 +15,9 @@ from openmemory.api.overview import newest_memories
 from openmemory.api.schemas import (
     AddBody,
     AddResponse,
+    ImportBody,
+    ImportedItem,
+    ImportResponse,
     ItemsResponse,
     MemoryItem,
     OkResponse,
@@ -29,7 +32,7 @@ from openmemory.api.schemas import (
     match_of,
 )
 from openmemory.memory import Memory
-from openmemory.models import Hit
+from openmemory.models import Hit, SourceMemory
 
 router = APIRouter(prefix="/memory", tags=["memory"])
 
@@ -49,6 +52,24 @@ def add(body: AddBody, memory: MemoryDep, caller: CallerDep, x_project_id: Proje
         id=r.memory_id, primary_sector=r.primary_sector, sectors=list(r.sectors), chunks=r.chunks,
         deduplicated=r.deduplicated,
     )  # fmt: skip
+
+
+@router.post("/import", response_model=ImportResponse)
+def import_many(body: ImportBody, memory: MemoryDep, caller: CallerDep) -> ImportResponse:
+    """Memories from another service, with their own times; keyed on (user, source, source_id), so idempotent."""
+    owner = caller.owner(body.user_id)
+    items = [
+        SourceMemory(
+            source=i.source, source_id=i.source_id, user_id=owner, content=i.content, created_at_ms=i.created_at,
+            updated_at_ms=i.updated_at if i.updated_at is not None else i.created_at, tags=tuple(i.tags or ()),
+            meta=dict(i.metadata or {}),
+        )
+        for i in body.items
+    ]  # fmt: skip
+    results = memory.import_many(items, user_id=owner)
+    return ImportResponse(
+        results=[ImportedItem(id=r.memory_id, source_id=r.source_id, imported=r.imported) for r in results]
+    )
 
 
 def run_query(memory: Memory, body: QueryBody, owner: str | None, project_id: str | None = None) -> list[Hit]:

@@ -46,7 +46,7 @@ def render_cli_md() -> str:
     runner = CliRunner()
     commands = ["", "migrate", "serve", "add", "query", "list", "get", "delete", "users", "stats", "reembed"]
     commands += ["bench", "bench locomo", "bench latency"]
-    extra = [c for c in ("copy",) if runner.invoke(app, [c, "--help"]).exit_code == 0]
+    extra = [c for c in ("copy", "import") if runner.invoke(app, [c, "--help"]).exit_code == 0]
     lines = ["# The `opm` command", "", "Generated from `--help` by `python -m openmemory.docgen`.", ""]
     for command in commands + extra:
         result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}, color=False)

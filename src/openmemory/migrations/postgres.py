@@ -111,15 +111,15 @@ WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
 ORDER BY c.relname, a.attnum
 """
 
-_PRIMARY_KEYS_SQL = """
-SELECT c.relname, con.conname, array_agg(a.attname::text ORDER BY k.ord)
+_KEYS_SQL = """
+SELECT c.relname, con.conname, con.contype, array_agg(a.attname::text ORDER BY k.ord)
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-WHERE n.nspname = %s AND con.contype = 'p'
-GROUP BY c.relname, con.conname
+WHERE n.nspname = %s AND con.contype IN ('p', 'u')
+GROUP BY c.relname, con.conname, con.contype
 """
 
 _INDEXES_SQL = """
@@ -140,12 +140,17 @@ def inspect_postgres(conn: psycopg.Connection[tuple[object, ...]], schema: str) 
             str(name), str(sql_type).upper(), bool(not_null), None if default is None else str(default)
         )
     keys: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for table, conname, cols in conn.execute(_PRIMARY_KEYS_SQL, (schema,)).fetchall():
-        keys[str(table)] = (str(conname), tuple(str(c) for c in cols))  # type: ignore[attr-defined]
+    uniques: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for table, conname, kind, cols in conn.execute(_KEYS_SQL, (schema,)).fetchall():
+        names = (str(conname), tuple(str(c) for c in cols))  # type: ignore[attr-defined]
+        if kind == "p":
+            keys[str(table)] = names
+        else:
+            uniques.setdefault(str(table), []).append(names)
     tables = {}
     for table, cols in columns.items():
         pk_name, pk = keys.get(table, (None, ()))
-        tables[table] = Table(table, cols, pk, pk_name)
+        tables[table] = Table(table, cols, pk, pk_name, unique_constraints=tuple(sorted(uniques.get(table, ()))))
     indexes = {str(i): str(t) for i, t in conn.execute(_INDEXES_SQL, (schema,)).fetchall()}
     return SchemaInfo(tables, indexes)
 

@@ -25,15 +25,25 @@ class Table:
     primary_key: tuple[str, ...]
     primary_key_name: str | None = None
     is_virtual: bool = False
+    # (constraint name, columns) of each UNIQUE constraint declared on the table (not unique indexes); SQLite's
+    # name is its automatic index, which cannot be dropped (only a rebuild removes the constraint)
+    unique_constraints: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def has(self, column: str) -> bool:
         return column in self.columns
+
+    def has_unique(self, columns: tuple[str, ...]) -> bool:
+        return any(cols == columns for _, cols in self.unique_constraints)
 
 
 @dataclass(frozen=True, slots=True)
 class SchemaInfo:
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)  # index name -> table name
+    # SQLite only: the CREATE statement of each explicitly created index and trigger, so a table rebuild can
+    # recreate the ones it does not know (name -> (table, sql))
+    index_sql: dict[str, tuple[str, str]] = field(default_factory=dict)
+    trigger_sql: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -48,15 +58,27 @@ class SchemaInfo:
     def has_index(self, name: str) -> bool:
         return name in self.indexes
 
+    def created_on(self, table: str, known: frozenset[str]) -> list[str]:
+        """CREATE statements of the indexes and triggers on ``table`` whose names are not in ``known`` (SQLite)."""
+        found = [*self.index_sql.items(), *self.trigger_sql.items()]
+        return [sql for name, (owner, sql) in sorted(found) if owner == table and name not in known]
+
 
 def inspect_sqlite(conn: sqlite3.Connection) -> SchemaInfo:
     """Read the schema of an open SQLite connection (tables, columns, primary keys, indexes)."""
     tables: dict[str, Table] = {}
     indexes: dict[str, str] = {}
+    index_sql: dict[str, tuple[str, str]] = {}
+    trigger_sql: dict[str, tuple[str, str]] = {}
     rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
     for kind, name, tbl_name, sql in rows:
         if kind == "index":
             indexes[name] = tbl_name
+            if sql:
+                index_sql[name] = (tbl_name, sql)
+            continue
+        if kind == "trigger":
+            trigger_sql[name] = (tbl_name, sql)
             continue
         if kind != "table":
             continue
@@ -68,5 +90,15 @@ def inspect_sqlite(conn: sqlite3.Connection) -> SchemaInfo:
             columns[col_name] = Column(col_name, (col_type or "").upper(), bool(not_null), default)
             if pk_pos:
                 pk.append((pk_pos, col_name))
-        tables[name] = Table(name, columns, tuple(c for _, c in sorted(pk)), None, is_virtual)
-    return SchemaInfo(tables, indexes)
+        uniques = () if is_virtual else _unique_constraints(conn, name)
+        tables[name] = Table(name, columns, tuple(c for _, c in sorted(pk)), None, is_virtual, uniques)
+    return SchemaInfo(tables, indexes, index_sql, trigger_sql)
+
+
+def _unique_constraints(conn: sqlite3.Connection, table: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out = []
+    for _, index, _, origin, _ in conn.execute("SELECT * FROM pragma_index_list(?)", (table,)).fetchall():
+        if origin == "u":
+            cols = conn.execute("SELECT name FROM pragma_index_info(?) ORDER BY seqno", (index,)).fetchall()
+            out.append((str(index), tuple(str(c[0]) for c in cols)))
+    return tuple(sorted(out))

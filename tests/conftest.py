@@ -10,7 +10,14 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UPSTREAM = FIXTURES / "upstream"
-UPSTREAM_FILES = ("v1.1.1.sqlite", "v1.2.0-migrated-by-upstream.sqlite", "v1.2.0-native.sqlite")
+UPSTREAM_FILES = (
+    "v1.1.1.sqlite",
+    "v1.2.0-migrated-by-upstream.sqlite",
+    "v1.2.0-native.sqlite",
+    "v1.2.2-native.sqlite",
+    "v1.3.0-native.sqlite",
+)
+TEMPORAL_FILES = ("v1.2.2-native.sqlite", "v1.3.0-native.sqlite")  # upstream temporal tables, 16 facts each
 
 
 @pytest.fixture

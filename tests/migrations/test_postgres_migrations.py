@@ -15,7 +15,7 @@ from openmemory.migrations.runner import LATEST
 from tests.store.pg import ENABLE_HINT, PG_SERVERS, PG_URL, needs_pg, restore_dump, table_rows, throwaway_schema
 
 TABLE = "legacy_mem"  # not upstream's default name, so every statement must honour OM_PG_TABLE
-DUMPS = ("v1.1.1-postgres.sql", "v1.2.0-native-postgres.sql")
+DUMPS = ("v1.1.1-postgres.sql", "v1.2.0-native-postgres.sql", "v1.2.2-native-postgres.sql")
 MEMORY_COLUMNS = (
     "id, content, primary_sector, tags, meta, created_at, updated_at, last_seen_at, salience, decay_lambda, "
     "version, mean_dim, mean_vec"
@@ -112,7 +112,7 @@ def test_v11_upgrade_prints_upstreams_console_lines(pg_url: str, schema: str) ->
         "Current database version: none",
         "Running migration: 1.2.0 - Multi-user tenant support",
     ]
-    for version in ("1.2.0", "1.3.0", "2.0.0"):
+    for version in ("1.2.0", "1.3.0", "2.0.0", "2.1.0"):
         assert f"Migration {version} completed successfully" in lines
     assert lines[-1] == "All migrations completed"
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from openmemory.errors import MigrationError, SchemaTooNew
-from openmemory.migrations.runner import LATEST, migrate_sqlite, plan_status_sqlite, version_key
+from openmemory.migrations.runner import LATEST, MIGRATIONS, migrate_sqlite, plan_status_sqlite, version_key
 from openmemory.migrations.sqlite_file import dry_run, migrate_file
-from tests.conftest import UPSTREAM_FILES
+from tests.conftest import TEMPORAL_FILES, UPSTREAM_FILES
 
 
 def _rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -88,10 +88,15 @@ def test_every_upstream_row_survives_byte_for_byte(upstream_copy: Callable[[str]
     ]
     if name != "v1.1.1.sqlite":
         queries += ["SELECT * FROM stats", "SELECT * FROM users"]
-    if name != "v1.2.0-native.sqlite":
+    if name in ("v1.1.1.sqlite", "v1.2.0-migrated-by-upstream.sqlite"):
         queries += ["SELECT id, content FROM memories_fts"]
+    if name in TEMPORAL_FILES:
+        queries += [
+            "SELECT id, subject, predicate, object, valid_from, valid_to, confidence, last_updated, metadata "
+            "FROM temporal_facts"
+        ]
     before = [_rows(path, q) for q in queries]
-    owners_before = _rows(path, "SELECT id, user_id FROM memories") if name == "v1.2.0-native.sqlite" else None
+    owners_before = _rows(path, "SELECT id, user_id FROM memories") if name != "v1.1.1.sqlite" else None
     _migrate(path)
     after = [_rows(path, q) for q in queries]
     assert before == after
@@ -119,7 +124,7 @@ def test_upstream_stamped_file_missing_v12_columns_is_completed(upstream_copy: C
     assert "Running migration: 1.2.0 - Multi-user tenant support" in lines  # repaired, not skipped
     cols = {r[1] for r in _rows(path, "PRAGMA table_info(memories)")}
     assert {"segment", "simhash", "compressed_vec", "feedback_score", "user_id", "project_id"} <= cols
-    assert _rows(path, "SELECT version FROM schema_version") == [("1.2.0",), ("1.3.0",), ("2.0.0",)]
+    assert _rows(path, "SELECT version FROM schema_version") == [(v.VERSION,) for v in MIGRATIONS]
 
 
 @pytest.mark.parametrize("name", UPSTREAM_FILES)
@@ -218,9 +223,9 @@ def test_failed_step_rolls_back_its_whole_version(tmp_path: Path) -> None:
 def test_status_reports_pending_then_applied(upstream_copy: Callable[[str], Path]) -> None:
     path = upstream_copy("v1.1.1.sqlite")
     conn = sqlite3.connect(path)
-    assert [s.is_pending for s in plan_status_sqlite(conn)] == [True, True, True]
+    assert all(s.is_pending for s in plan_status_sqlite(conn))
     conn.close()
     _migrate(path)
     conn = sqlite3.connect(path)
-    assert [s.is_pending for s in plan_status_sqlite(conn)] == [False, False, False]
+    assert not any(s.is_pending for s in plan_status_sqlite(conn))
     conn.close()

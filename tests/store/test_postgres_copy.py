@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from openmemory.cli.copy import register
 from openmemory.config import Settings
 from openmemory.memory import Memory
-from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
+from tests.store.pg import PG_SERVERS, pg_settings, table_rows, throwaway_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -60,3 +60,17 @@ def test_copy_keeps_ids_owners_vectors_and_timestamps(server: str, tmp_path: Pat
 def test_copy_refuses_a_source_that_is_not_sqlite(tmp_path: Path) -> None:
     result = runner.invoke(app, ["copy", "--from", str(tmp_path / "x"), "--to", "postgresql://x/y"])
     assert result.exit_code == 2 and "sqlite:PATH" in result.output
+
+
+def test_copy_of_a_migrated_upstream_file_keeps_its_temporal_facts(upstream_copy, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = PG_SERVERS[0].values[0]
+    if server is None:
+        pytest.skip("OM_TEST_PG_URL is not set")
+    path = upstream_copy("v1.3.0-native.sqlite")
+    _sqlite_memory(path).close()  # migrates it
+    with throwaway_schema(server, "omcopy") as schema:
+        result = runner.invoke(app, ["copy", "--from", f"sqlite:{path}", "--to", server], env={"OM_PG_SCHEMA": schema})
+        assert result.exit_code == 0, result.output
+        assert "Copied 16 temporal_facts rows" in result.output
+        facts = table_rows(server, f'SELECT count(*), count(user_id) FROM "{schema}".temporal_facts')
+        assert facts == [(16, 0)]

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from openmemory.errors import MigrationError, SchemaTooNew
-from openmemory.migrations import v1_2_0, v1_3_0, v2_0_0
+from openmemory.migrations import v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0
 from openmemory.migrations.base import Names, Step
 from openmemory.migrations.schema import SchemaInfo, inspect_sqlite
 
-MIGRATIONS: tuple[ModuleType, ...] = (v1_2_0, v1_3_0, v2_0_0)
+MIGRATIONS: tuple[ModuleType, ...] = (v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0)
 LATEST = MIGRATIONS[-1].VERSION
 
 Say = Callable[[str], None]

@@ -80,10 +80,10 @@ def _tables(vector_table: str, store: PostgresStore) -> list[tuple[str, str, str
         ),
         (
             "temporal_edges",
-            "SELECT id, source_id, target_id, relation_type, valid_from, valid_to, weight, metadata "
+            "SELECT id, user_id, source_id, target_id, relation_type, valid_from, valid_to, weight, metadata "
             "FROM temporal_edges",
             q("temporal_edges"),
-            "id, source_id, target_id, relation_type, valid_from, valid_to, weight, metadata",
+            "id, user_id, source_id, target_id, relation_type, valid_from, valid_to, weight, metadata",
         ),
     ]
 

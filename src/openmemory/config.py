@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         description="Buffer query-time reinforcement and write it every N ms (0 = at once; opm serve: 50).",
     )
 
+    user_id: str | None = Field(
+        None,
+        validation_alias=_env("OM_USER_ID"),
+        description="The user `opm mcp` (stdio) acts for; unset = the system/default user.",
+    )
+
     # server
     host: str = Field("127.0.0.1", validation_alias=_env("OM_HOST"), description="Address `opm serve` binds.")
     port: int = Field(8080, ge=1, le=65535, validation_alias=_env("OM_PORT"), description="HTTP port.")

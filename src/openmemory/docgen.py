@@ -44,7 +44,7 @@ def render_cli_md() -> str:
     from openmemory.cli.app import app
 
     runner = CliRunner()
-    commands = ["", "migrate", "serve", "add", "query", "list", "get", "delete", "users", "stats", "reembed"]
+    commands = ["", "migrate", "serve", "mcp", "add", "query", "list", "get", "delete", "users", "stats", "reembed"]
     commands += ["bench", "bench locomo", "bench latency"]
     extra = [c for c in ("copy", "import") if runner.invoke(app, [c, "--help"]).exit_code == 0]
     lines = ["# The `opm` command", "", "Generated from `--help` by `python -m openmemory.docgen`.", ""]

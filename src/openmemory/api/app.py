@@ -15,12 +15,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 from threadpoolctl import threadpool_limits
 
 from openmemory.api.auth import KeyRing
 from openmemory.api.errors import install_error_handlers
 from openmemory.api.jobs import Jobs
 from openmemory.api.limits import RequestGuard
+from openmemory.api.mcp_endpoint import PATH as MCP_PATH
+from openmemory.api.mcp_endpoint import McpEndpoint, serving_mcp
 from openmemory.api.meter import MeterMiddleware, RequestMeter
 from openmemory.api.routes import dashboard, health, users, vercel
 from openmemory.api.routes import memory as memory_routes
@@ -66,7 +69,8 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
         jobs = Jobs.from_settings(mem, settings)
         jobs.start()
         try:
-            yield
+            async with serving_mcp(app, mem):
+                yield
         finally:
             await run_in_threadpool(jobs.stop)
             if owned:
@@ -85,6 +89,7 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
         app.state.memory = memory
     for module in (health, memory_routes, users, dashboard, vercel):
         app.include_router(module.router)
+    app.router.routes.append(Route(MCP_PATH, McpEndpoint(), methods=["POST", "GET", "DELETE", "PUT"]))
     install_error_handlers(app)
     app.add_middleware(MeterMiddleware, meter=app.state.meter)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_size)

@@ -93,6 +93,9 @@ class Store(Protocol):
     def search_lexical(
         self, text: str, *, user_id: str | None, k: int, project_id: str | None = None
     ) -> list[tuple[str, float]]: ...
+    def memories_around(
+        self, anchors: Sequence[tuple[str, int]], *, user_id: str | None, span: int
+    ) -> list[tuple[str, str, int]]: ...
 
     # the memory graph
     def upsert_waypoint(self, waypoint: Waypoint) -> None: ...

@@ -38,6 +38,7 @@ from openmemory.store.postgres_rows import (
 )
 from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
+from openmemory.store.timeline import around_sql, neighbour_offsets
 
 log = logging.getLogger("openmemory.store.postgres")
 
@@ -415,6 +416,22 @@ class PostgresStore:
             return self._vec.lexical(cur, query, user_id, k, project_id)
 
     # -- waypoints --------------------------------------------------------------------------------------------
+
+    def memories_around(
+        self, anchors: Sequence[tuple[str, int]], *, user_id: str | None, span: int
+    ) -> list[tuple[str, str, int]]:
+        """The owner's memories made just before and after each ``(memory_id, created_at_ms)`` anchor.
+
+        Up to ``span`` on each side, as ``(anchor_id, memory_id, offset)``: offset -1 is the memory created just
+        before the anchor, 1 the one just after (``store/timeline.py``).
+        """
+        valid = set(as_uuids([memory_id for memory_id, _ in anchors]))
+        anchors = [(memory_id, created) for memory_id, created in anchors if memory_id in valid]
+        if not anchors or span < 1:
+            return []
+        owner = owner_clause("user_id", user_id)
+        sql, args = around_sql(anchors, span, table=self._m, mark="%s", owner=owner)
+        return neighbour_offsets(self._rows(sql, args))
 
     def upsert_waypoint(self, waypoint: Waypoint) -> None:
         with self._tx() as cur:

@@ -32,6 +32,7 @@ from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import BUMP_SQL, OwnerCaches, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
 from openmemory.store.sqlite_rows import filter_sql, now_ms
+from openmemory.store.timeline import around_sql, neighbour_offsets
 from openmemory.store.vector_index import VectorIndex
 
 # In reads by id, ``+user_id`` keeps the planner on the primary key: the owner test is a filter, and the
@@ -432,6 +433,19 @@ class SQLiteStore:
         """BM25 matches (higher is better) of ``text`` among the user's memories (visible in ``project_id``, when
         given), with the user's own statistics."""
         return self._caches.search_lexical(self._reader(), user_id, text, k, project_id)
+
+    def memories_around(
+        self, anchors: Sequence[tuple[str, int]], *, user_id: str | None, span: int
+    ) -> list[tuple[str, str, int]]:
+        """The owner's memories made just before and after each ``(memory_id, created_at_ms)`` anchor.
+
+        Up to ``span`` on each side, as ``(anchor_id, memory_id, offset)``: offset -1 is the memory created just
+        before the anchor, 1 the one just after (``store/timeline.py``).
+        """
+        if not anchors or span < 1:
+            return []
+        sql, args = around_sql(anchors, span, table="memories", mark="?", owner=("user_id IS ?", (user_id,)))
+        return neighbour_offsets(self._query(sql, args))
 
     # -- waypoints --------------------------------------------------------------------------------------------
 

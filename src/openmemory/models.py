@@ -99,6 +99,8 @@ class ScoreParts:
     tag_match: float = 0.0
     salience: float = 0.0
     sector_penalty: float = 1.0
+    context: float = 0.0
+    """The raw score inherited from a strong hit made just before or after this memory (``engine/context.py``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
     candidates = top dense matches (cosine of mean vectors) ∪ top lexical matches (BM25 over FTS)
     neighbours = waypoints out of the best candidates (the memory graph), owner-scoped
     score      = composite(similarity, lexical, overlap, waypoint, recency, tag match, salience)
+    context    = the memories made just before and after the best hits inherit part of their score
 
 Every read goes through the ``Store`` with the caller's ``user_id``; nothing here can see another user's rows.
 Filters (sector, salience, time, tags) apply to the loaded records, after candidate generation.
@@ -13,10 +14,11 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from openmemory.engine.classify import classify
+from openmemory.engine.context import CONTEXT_DECAY, CONTEXT_SEEDS, CONTEXT_SPAN, inherited
 from openmemory.engine.decay import DAY_MS, current_salience
 from openmemory.engine.embed.base import Embedder
 from openmemory.engine.score import (
@@ -27,6 +29,7 @@ from openmemory.engine.score import (
     sector_penalty,
     tag_match,
     token_overlap,
+    weighted_sum,
 )
 from openmemory.engine.text import canonical_token_set
 from openmemory.models import Classification, Hit, MemoryRecord, ScoreParts, is_visible_in_project
@@ -50,6 +53,9 @@ class RetrievalTuning:
     seeds_for_expansion: int = 10
     min_shortlist: int = 30
     shortlist_per_k: int = 3
+    context_seeds: int = CONTEXT_SEEDS
+    context_span: int = CONTEXT_SPAN
+    context_decay: float = CONTEXT_DECAY
 
 
 DEFAULT_TUNING = RetrievalTuning()
@@ -102,6 +108,9 @@ def retrieve(
         if _passes(record, where)
     ]
     hits.sort(key=lambda h: (-h.score, h.memory.memory_id))
+    if tuning.context_span > 0 and tuning.context_seeds > 0 and hits:
+        context = _Context(store, q_vec, cands, q_cls, q_tokens, now_ms, where, user_id, tuning)
+        hits = context.lift(hits, k)
     return hits[:k]
 
 
@@ -145,6 +154,57 @@ def _expand(
     if new_ids:
         for memory_id, sim in store.vector_scores(q_vec, new_ids, user_id=user_id).items():  # type: ignore[arg-type]
             cands[memory_id].similarity = sim
+
+
+@dataclass(slots=True)
+class _Context:
+    """What a query needs to score the neighbours in time of its best hits (``engine/context.py``)."""
+
+    store: Store
+    q_vec: object
+    cands: dict[str, _Candidate]
+    q_cls: Classification
+    q_tokens: set[str]
+    now_ms: int
+    where: MemoryFilter | None
+    user_id: str | None
+    tuning: RetrievalTuning
+
+    def lift(self, hits: list[Hit], k: int) -> list[Hit]:
+        """The hits with the best ones' neighbours added or raised, best first.
+
+        Only neighbours that would enter the top ``k`` are loaded and scored.
+        """
+        weights = self.tuning.weights
+        seeds = hits[: self.tuning.context_seeds]
+        anchors = [(h.memory.memory_id, h.memory.created_at_ms) for h in seeds]
+        offsets = self.store.memories_around(anchors, user_id=self.user_id, span=self.tuning.context_span)
+        raw = {h.memory.memory_id: weighted_sum(h.parts, weights) for h in seeds}
+        floor = weighted_sum(hits[k - 1].parts, weights) if len(hits) >= k else -math.inf
+        lifted = {m: v for m, v in inherited(raw, offsets, self.tuning.context_decay).items() if v[0] > floor}
+        by_id = {h.memory.memory_id: h for h in hits}
+        self._score_new([m for m in lifted if m not in by_id], by_id)
+        for memory_id, (value, parent) in lifted.items():
+            hit = by_id.get(memory_id)
+            if hit is None or value <= weighted_sum(hit.parts, weights):
+                continue
+            parts = replace(hit.parts, context=value)
+            by_id[memory_id] = Hit(hit.memory, composite(parts, weights), parts, (parent, memory_id))
+        return sorted(by_id.values(), key=lambda h: (-h.score, h.memory.memory_id))
+
+    def _score_new(self, new_ids: list[str], by_id: dict[str, Hit]) -> None:
+        """Load and score neighbours that were not scored yet; the query's filters apply to them too."""
+        if not new_ids:
+            return
+        records = self.store.get_memories(new_ids, user_id=self.user_id)
+        unknown = [m for m in records if m not in self.cands]
+        sims = self.store.vector_scores(self.q_vec, unknown, user_id=self.user_id)  # type: ignore[arg-type]
+        for memory_id, record in records.items():
+            if not _passes(record, self.where):
+                continue
+            cand = self.cands.get(memory_id) or _Candidate(memory_id, similarity=sims.get(memory_id, 0.0))
+            hit = _score(cand, record, self.q_cls, self.q_tokens, self.now_ms, self.tuning.weights)
+            by_id[memory_id] = hit
 
 
 def _shortlist(cands: dict[str, _Candidate], size: int, weights: ScoreWeights) -> list[str]:

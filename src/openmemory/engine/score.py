@@ -2,7 +2,7 @@
 
     raw   = 0.35·(1 − e^(−3·sim·penalty)) + 0.20·overlap + 0.15·waypoint + 0.10·recency + 0.20·tag_match
             + lexical_weight·lexical + salience_weight·salience
-    score = sigmoid(raw)
+    score = sigmoid(max(raw, context))
 
 Every signal is in [0, 1], so with the default weights ``score`` lies in [0.5, ~0.73]: a memory with no signal at
 all scores 0.5. The score is absolute: the same memory and query give the same score whatever else was
@@ -176,8 +176,13 @@ def weighted_sum(parts: ScoreParts, weights: ScoreWeights = DEFAULT_WEIGHTS) -> 
 
 
 def composite(parts: ScoreParts, weights: ScoreWeights = DEFAULT_WEIGHTS) -> float:
-    """The final score of one memory for one query, in (0, 1): ``sigmoid(weighted_sum(parts, weights))``."""
-    return sigmoid(weighted_sum(parts, weights))
+    """The final score of one memory for one query, in (0, 1): ``sigmoid(max(weighted_sum, context))``.
+
+    ``parts.context`` is the raw score a memory inherits from a strong hit next to it in time (0 for most).
+    """
+    raw = weighted_sum(parts, weights)
+    context = parts.context if math.isfinite(parts.context) else 0.0
+    return sigmoid(max(raw, context))
 
 
 def project_boosted(score: float, boost: float = PROJECT_BOOST) -> float:

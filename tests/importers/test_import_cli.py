@@ -46,6 +46,7 @@ EXPORTS = {
     "mem0-oss": ("mem0", {"results": MEM0_ROWS}),
     "mem0-platform": ("mem0", {"count": 9, "next": None, "results": MEM0_ROWS}),
     "mem0-v1-list": ("mem0", MEM0_ROWS),
+    "mem0-search": ("mem0", [{**row, "score": 0.5} for row in MEM0_ROWS]),
     "zep": ("zep", {"threads": ZEP_THREADS}),
     "supermemory": ("supermemory", {"memories": [sm_document(u, n) for u in USERS for n in range(3)]}),
 }

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from openmemory.errors import SourceAuthError, SourceFormatError, SourceUnavailable
-from openmemory.importers.base import Importer
+from openmemory.importers.base import Importer, Scope
 from openmemory.importers.http import SourceClient
-from openmemory.importers.ledger import FailureLog
+from openmemory.importers.ledger import Checkpoint, FailureLog
 from openmemory.importers.mem0 import Mem0Api
 from openmemory.importers.pipeline import Report, run_import
 from openmemory.importers.supermemory import SupermemoryApi
@@ -136,3 +136,23 @@ def test_a_malformed_page_fails_naming_the_field(
     services.fail_next(path, 200, page)
     with pytest.raises(SourceFormatError, match=field.replace("(", r"\(")):
         _import(_api(source, service_url, []), memory, tmp_path, users=["alice"])
+
+
+def test_an_interrupted_import_resumes_after_the_users_it_finished(
+    memory: Memory, services: Services, service_url: str, tmp_path: Path
+) -> None:
+    services.fail_next("/api/v2/threads/t-1-bob/messages", 401)  # bob's second thread: the run stops there
+    checkpoint = Checkpoint(tmp_path, "zep", ["same command"])
+    with pytest.raises(SourceAuthError):
+        run_import(_api("zep", service_url, []), LocalTarget(memory), [Scope(u) for u in USERS],
+                   failures=FailureLog(tmp_path / "f.jsonl"), checkpoint=checkpoint)  # fmt: skip
+    assert memory.count(user_id="alice") == 10 and memory.count(user_id="bob") == 5
+    services.seen.clear()
+    again = Checkpoint(tmp_path, "zep", ["same command"])
+    report = run_import(_api("zep", service_url, []), LocalTarget(memory), [Scope(u) for u in USERS],
+                        failures=FailureLog(tmp_path / "f.jsonl"), checkpoint=again)  # fmt: skip
+    assert report.resumed == ["alice"] and not any("alice" in request for request in services.seen)
+    assert report.users["bob"].duplicates == 5 and report.users["bob"].imported == 5
+    assert {u: memory.count(user_id=u) for u in USERS} == {u: 10 for u in USERS}
+    again.finish()
+    assert not again.path.exists()

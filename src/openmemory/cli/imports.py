@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
@@ -77,7 +78,10 @@ def import_(
             "--api-key serves as this key when --to-api-key is not given.",
         ),
     ] = None,
-    db: Annotated[Path | None, typer.Option("--db", help="Local SQLite file (default: OM_DB_PATH).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Local SQLite file or postgresql:// URL (default: OM_DB_PATH / OM_PG_* settings)."),
+    ] = None,
     failed: Annotated[
         Path | None, typer.Option("--failed", help="Where failed items go (default: opm-import-SOURCE-failed.jsonl).")
     ] = None,
@@ -98,7 +102,7 @@ def import_(
     if source == "jsonl":
         if file is None:
             raise fail("--from jsonl needs the file to read: opm import --from jsonl FILE", 2)
-        return import_jsonl(file, db=db, users=user)
+        return import_jsonl(file, db=db, users=user, verify=check)
     if api_version is not None and api_version not in VERSIONS.get(source or "", ()):
         raise fail(f"--api-version for {source} must be one of {', '.join(VERSIONS.get(source or '', ()))}", 2)
     if source is not None and retry is None and file is None and not api_key:
@@ -150,12 +154,12 @@ def _importer(
 
 
 @contextmanager
-def _target(to: str | None, api_key: str | None, db: Path | None) -> Iterator[Target]:
+def _target(to: str | None, api_key: str | None, db: str | None) -> Iterator[Target]:
     if to is not None:
         with Client(to, api_key=api_key) as client:
             yield RemoteTarget(client)
         return
-    with Memory(settings=load_settings(db_path=db)) as memory:
+    with Memory(db, settings=load_settings()) as memory:
         yield LocalTarget(memory)
 
 
@@ -235,10 +239,12 @@ def _few(ids: tuple[str, ...]) -> str:
     return f"{len(ids)} ({shown}{', ...' if len(ids) > 5 else ''})"
 
 
-def import_jsonl(path: Path, *, db: Path | None, users: list[str] | None) -> None:
-    """``opm import --from jsonl FILE``: our own export format, read by the export/backup module (issue 12)."""
+def import_jsonl(path: Path, *, db: str | None, users: list[str] | None, verify: bool) -> None:
+    """``opm import --from jsonl FILE``: our own export format, handed whole to ``opm export``'s module."""
     try:
-        from openmemory.cli import transfer  # type: ignore[attr-defined]
-    except ImportError:
+        transfer = import_module("openmemory.cli.transfer")
+    except ModuleNotFoundError as exc:
+        if exc.name != "openmemory.cli.transfer":
+            raise
         raise fail("--from jsonl is not available in this build (it comes with `opm export`)") from None
-    transfer.import_jsonl(path, db=db, users=users)
+    transfer.import_jsonl(path, db=db, users=users, verify=verify)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from openmemory.errors import InvalidInput, StoreError, StoreUnavailable
+from openmemory.errors import InvalidInput, SourceError, StoreError, StoreUnavailable
 from openmemory.importers.base import Importer, Scope
 from openmemory.importers.ledger import Checkpoint, FailureLog
 from openmemory.importers.target import Target, content_hash
@@ -72,21 +72,32 @@ def run_import(
         if checkpoint is not None and scope.key in checkpoint.done:
             report.resumed.append(scope.label)
             continue
+        if not scope.everyone:
+            report.tally(scope.user_id)  # a user with nothing to import still shows in the summary
         pending: dict[str | None, list[SourceMemory]] = {}
         done_scope = 0
-        for item in importer.read(scope):
-            report.hashes.setdefault(item.user_id, {})[item.source_id] = content_hash(item.content)
-            queue = pending.setdefault(item.user_id, [])
-            queue.append(item)
-            if len(queue) >= batch:
-                _store(target, item.user_id, pending.pop(item.user_id), report, failures)
-            done_scope, done_total = done_scope + 1, done_total + 1
-            progress(scope.label, done_scope, done_total)
-        for user_id, queue in pending.items():
-            _store(target, user_id, queue, report, failures)
+        try:
+            for item in importer.read(scope):
+                report.hashes.setdefault(item.user_id, {})[item.source_id] = content_hash(item.content)
+                queue = pending.setdefault(item.user_id, [])
+                queue.append(item)
+                if len(queue) >= batch:
+                    _store(target, item.user_id, pending.pop(item.user_id), report, failures)
+                done_scope, done_total = done_scope + 1, done_total + 1
+                progress(scope.label, done_scope, done_total)
+        except SourceError:
+            _store_all(target, pending, report, failures)  # keep what was read before the source failed
+            raise
+        _store_all(target, pending, report, failures)
         if checkpoint is not None:
             checkpoint.mark(scope)
     return report
+
+
+def _store_all(target: Target, pending: dict[str | None, list[SourceMemory]], report: Report, log: FailureLog) -> None:
+    for user_id, queue in pending.items():
+        _store(target, user_id, queue, report, log)
+    pending.clear()
 
 
 def _store(target: Target, user_id: str | None, items: list[SourceMemory], report: Report, log: FailureLog) -> None:

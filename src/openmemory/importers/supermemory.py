@@ -81,7 +81,7 @@ class SupermemoryApi:
             docs = shape.items(page, LIST_KEYS, where)
             now = self._clock()
             for i, doc in enumerate(docs):
-                if "content" not in doc:
+                if doc.get("content") is None:
                     doc = self._document(doc, f"{where}[{i}]")
                 memory = memory_of(doc, f"{where}[{i}]", now)
                 if scope.everyone or memory.user_id == scope.user_id:

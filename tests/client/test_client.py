@@ -73,3 +73,24 @@ def test_async_client_round_trip(server_url: str) -> None:
                 await om.list(user_id="alice")
 
     asyncio.run(run())
+
+
+def test_clients_scope_reads_and_writes_to_a_project(server_url: str) -> None:
+    with Client(server_url, api_key=KEYS["bob"]) as om:
+        alpha = om.add("the alpha build runs on arm64", project_id="cl-alpha")
+        om.add("the beta build runs on x86", project_id="cl-beta")
+        assert om.get(alpha.id).project_id == "cl-alpha"
+        assert [h.id for h in om.query("which build runs where", project_id="cl-alpha")] == [alpha.id]
+        assert {r.id for r in om.list(project_id="cl-alpha")} == {alpha.id}
+        with pytest.raises(NotFound):
+            om.get(alpha.id, project_id="cl-beta")
+        with pytest.raises(NotFound):
+            om.delete(alpha.id, project_id="cl-beta")
+
+    async def run() -> None:
+        async with AsyncClient(server_url, api_key=KEYS["bob"]) as om:
+            assert [r.id for r in await om.list(project_id="cl-alpha")] == [alpha.id]
+            await om.delete(alpha.id, project_id="cl-alpha")
+            assert await om.list(project_id="cl-alpha") == []
+
+    asyncio.run(run())

@@ -56,8 +56,9 @@ class AsyncClient:
         user_id: str | None = None,
         tags: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
     ) -> AddResult:
-        return await self._run(calls.add(content, user_id=user_id, tags=tags, metadata=metadata))
+        return await self._run(calls.add(content, user_id=user_id, tags=tags, metadata=metadata, project_id=project_id))
 
     async def import_many(
         self, items: Sequence[SourceMemory], *, user_id: str | None = None
@@ -76,21 +77,30 @@ class AsyncClient:
         start_ms: int | None = None,
         end_ms: int | None = None,
         tags: Sequence[str] | None = None,
+        project_id: str | None = None,
     ) -> builtins.list[Hit]:
         return await self._run(
             calls.query(
                 query, user_id=user_id, k=k, sector=sector, min_salience=min_salience, start_ms=start_ms,
-                end_ms=end_ms, tags=tags,
+                end_ms=end_ms, tags=tags, project_id=project_id,
             )
         )  # fmt: skip
 
-    async def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
-        return await self._run(calls.get(memory_id, user_id=user_id))
+    async def get(self, memory_id: str, *, user_id: str | None = None, project_id: str | None = None) -> MemoryRecord:
+        return await self._run(calls.get(memory_id, user_id=user_id, project_id=project_id))
 
     async def list(
-        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, sector: str | None = None
+        self,
+        *,
+        user_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        sector: str | None = None,
+        project_id: str | None = None,
     ) -> builtins.list[MemoryRecord]:
-        return await self._run(calls.list_(user_id=user_id, limit=limit, offset=offset, sector=sector))
+        return await self._run(
+            calls.list_(user_id=user_id, limit=limit, offset=offset, sector=sector, project_id=project_id)
+        )
 
     async def update(
         self,
@@ -108,8 +118,8 @@ class AsyncClient:
         await self._run(calls.reinforce(memory_id, user_id=user_id, boost=boost))
         return await self.get(memory_id, user_id=user_id)
 
-    async def delete(self, memory_id: str, *, user_id: str | None = None) -> None:
-        await self._run(calls.delete(memory_id, user_id=user_id))
+    async def delete(self, memory_id: str, *, user_id: str | None = None, project_id: str | None = None) -> None:
+        await self._run(calls.delete(memory_id, user_id=user_id, project_id=project_id))
 
     async def delete_user(self, user_id: str) -> int:
         return await self._run(calls.delete_user(user_id))

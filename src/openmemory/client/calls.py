@@ -86,9 +86,17 @@ def _none(_: Any) -> None:
 
 
 def add(
-    content: str, *, user_id: str | None, tags: Sequence[str] | None, metadata: Mapping[str, Any] | None
+    content: str,
+    *,
+    user_id: str | None,
+    tags: Sequence[str] | None,
+    metadata: Mapping[str, Any] | None,
+    project_id: str | None = None,
 ) -> Call[AddResult]:
-    body = _given(content=content, user_id=user_id, tags=list(tags) if tags is not None else None, metadata=metadata)
+    body = _given(
+        content=content, user_id=user_id, tags=list(tags) if tags is not None else None, metadata=metadata,
+        project_id=project_id,
+    )  # fmt: skip
     return Call(
         "POST", "/memory/add", user_id=user_id, json=body,
         parse=lambda r: AddResult(
@@ -124,25 +132,33 @@ def query(
     start_ms: int | None,
     end_ms: int | None,
     tags: Sequence[str] | None,
+    project_id: str | None = None,
 ) -> Call[list[Hit]]:
     filters = _given(sector=sector, min_salience=min_salience, tags=list(tags) if tags else None)
-    body = _given(query=text, k=k, user_id=user_id, startTime=start_ms, endTime=end_ms, filters=filters or None)
+    body = _given(
+        query=text, k=k, user_id=user_id, startTime=start_ms, endTime=end_ms, filters=filters or None,
+        project_id=project_id,
+    )  # fmt: skip
     return Call(
         "POST", "/memory/query", json=body, user_id=user_id,
         parse=lambda r: [hit_of(m, user_id) for m in r["matches"]],
     )  # fmt: skip
 
 
-def get(memory_id: str, *, user_id: str | None) -> Call[MemoryRecord]:
+def get(memory_id: str, *, user_id: str | None, project_id: str | None = None) -> Call[MemoryRecord]:
     return Call(
-        "GET", f"/memory/{_id(memory_id)}", params=_given(user_id=user_id), memory_id=memory_id, user_id=user_id,
+        "GET", f"/memory/{_id(memory_id)}", params=_given(user_id=user_id, project_id=project_id),
+        memory_id=memory_id, user_id=user_id,
         parse=record_of,
     )  # fmt: skip
 
 
-def list_(*, user_id: str | None, limit: int, offset: int, sector: str | None) -> Call[list[MemoryRecord]]:
+def list_(
+    *, user_id: str | None, limit: int, offset: int, sector: str | None, project_id: str | None = None
+) -> Call[list[MemoryRecord]]:
+    params = _given(user_id=user_id, l=limit, u=offset, sector=sector, project_id=project_id)
     return Call(
-        "GET", "/memory/all", params=_given(user_id=user_id, l=limit, u=offset, sector=sector), user_id=user_id,
+        "GET", "/memory/all", params=params, user_id=user_id,
         parse=lambda r: [record_of(item) for item in r["items"]],
     )  # fmt: skip
 
@@ -164,9 +180,10 @@ def reinforce(memory_id: str, *, user_id: str | None, boost: float) -> Call[None
     return Call("POST", "/memory/reinforce", json=body, memory_id=memory_id, user_id=user_id, parse=_none)
 
 
-def delete(memory_id: str, *, user_id: str | None) -> Call[None]:
+def delete(memory_id: str, *, user_id: str | None, project_id: str | None = None) -> Call[None]:
     return Call(
-        "DELETE", f"/memory/{_id(memory_id)}", params=_given(user_id=user_id), memory_id=memory_id, user_id=user_id,
+        "DELETE", f"/memory/{_id(memory_id)}", params=_given(user_id=user_id, project_id=project_id),
+        memory_id=memory_id, user_id=user_id,
         parse=_none,
     )  # fmt: skip
 

@@ -63,8 +63,9 @@ class Client:
         user_id: str | None = None,
         tags: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
     ) -> AddResult:
-        return self._run(calls.add(content, user_id=user_id, tags=tags, metadata=metadata))
+        return self._run(calls.add(content, user_id=user_id, tags=tags, metadata=metadata, project_id=project_id))
 
     def import_many(self, items: Sequence[SourceMemory], *, user_id: str | None = None) -> builtins.list[ImportResult]:
         """Store memories read from another service, keeping their times; see ``Memory.import_many``."""
@@ -81,21 +82,28 @@ class Client:
         start_ms: int | None = None,
         end_ms: int | None = None,
         tags: Sequence[str] | None = None,
+        project_id: str | None = None,
     ) -> builtins.list[Hit]:
         return self._run(
             calls.query(
                 query, user_id=user_id, k=k, sector=sector, min_salience=min_salience, start_ms=start_ms,
-                end_ms=end_ms, tags=tags,
+                end_ms=end_ms, tags=tags, project_id=project_id,
             )
         )  # fmt: skip
 
-    def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
-        return self._run(calls.get(memory_id, user_id=user_id))
+    def get(self, memory_id: str, *, user_id: str | None = None, project_id: str | None = None) -> MemoryRecord:
+        return self._run(calls.get(memory_id, user_id=user_id, project_id=project_id))
 
     def list(
-        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, sector: str | None = None
+        self,
+        *,
+        user_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        sector: str | None = None,
+        project_id: str | None = None,
     ) -> builtins.list[MemoryRecord]:
-        return self._run(calls.list_(user_id=user_id, limit=limit, offset=offset, sector=sector))
+        return self._run(calls.list_(user_id=user_id, limit=limit, offset=offset, sector=sector, project_id=project_id))
 
     def update(
         self,
@@ -113,8 +121,8 @@ class Client:
         self._run(calls.reinforce(memory_id, user_id=user_id, boost=boost))
         return self.get(memory_id, user_id=user_id)
 
-    def delete(self, memory_id: str, *, user_id: str | None = None) -> None:
-        self._run(calls.delete(memory_id, user_id=user_id))
+    def delete(self, memory_id: str, *, user_id: str | None = None, project_id: str | None = None) -> None:
+        self._run(calls.delete(memory_id, user_id=user_id, project_id=project_id))
 
     def delete_user(self, user_id: str) -> int:
         return self._run(calls.delete_user(user_id))

@@ -96,3 +96,12 @@ def test_project_reads_return_exactly_the_visible_memories(
             assert {r.id for r in mem.list(user_id=user, project_id=scope, limit=1000)} == visible
             for hit in mem.query(probe, user_id=user, project_id=scope, k=50):
                 assert hit.id in visible and set(hit.path) <= visible
+
+
+def test_a_projects_own_memory_outranks_an_equally_relevant_shared_one(mem: Memory) -> None:
+    shared = mem.add("the staging database password rotates monthly", user_id="alice").id
+    own = mem.add("the staging database password rotates every month", user_id="alice", project_id="alpha").id
+    hits = mem.query("staging database password", user_id="alice", project_id="alpha", reinforce=False)
+    assert [h.id for h in hits[:2]] == [own, shared]
+    unscoped = mem.query("staging database password", user_id="alice", reinforce=False)
+    assert {h.id for h in unscoped[:2]} == {own, shared}

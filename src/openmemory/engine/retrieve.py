@@ -25,6 +25,7 @@ from openmemory.engine.score import (
     SIMILARITY_TAU,
     ScoreWeights,
     composite,
+    project_boosted,
     recency,
     sector_penalty,
     tag_match,
@@ -103,7 +104,7 @@ def retrieve(
     q_cls = classify(query)
     q_tokens = canonical_token_set(query)
     hits = [
-        _score(cands[m], record, q_cls, q_tokens, now_ms, tuning.weights)
+        _score(cands[m], record, q_cls, q_tokens, now_ms, tuning.weights, project)
         for m, record in records.items()
         if _passes(record, where)
     ]
@@ -253,6 +254,7 @@ def _score(
     q_tokens: set[str],
     now_ms: int,
     weights: ScoreWeights,
+    project_id: str | None = None,
 ) -> Hit:
     days = max(0, now_ms - record.last_seen_at_ms) / DAY_MS
     parts = ScoreParts(
@@ -266,6 +268,8 @@ def _score(
         sector_penalty=_penalty(q_cls, record),
     )
     score = composite(parts, weights)
+    if project_id is not None and record.project_id == project_id:
+        score = project_boosted(score)  # upstream: the project's own memories above shared ones (reference §3.8)
     if math.isnan(score):
         score = 0.0
     return Hit(memory=record, score=score, parts=parts, path=cand.path or (record.memory_id,))

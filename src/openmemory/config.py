@@ -121,6 +121,20 @@ class Settings(BaseSettings):
         validation_alias=_env("OM_RECALL_FLUSH_MS"),
         description="Buffer query-time reinforcement and write it every N ms (0 = at once; opm serve: 50).",
     )
+    ann_min_memories: int = Field(
+        20_000,
+        ge=0,
+        validation_alias=_env("OM_ANN_MIN_MEMORIES"),
+        description="Owners with at least this many memories are searched through an approximate (HNSW) index "
+        "instead of an exact scan (SQLite and plain PostgreSQL; 0 = every owner).",
+    )
+    warm_memories: int = Field(
+        200_000,
+        ge=0,
+        validation_alias=_env("OM_WARM_MEMORIES"),
+        description="At `opm serve` start-up, load the search indexes of the most recently active owners, up to "
+        "this many memories in all (0 = none; others load on their first query).",
+    )
 
     user_id: str | None = Field(
         None,

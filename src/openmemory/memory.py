@@ -134,6 +134,16 @@ class Memory:
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
+    def warm_up(self) -> tuple[int, int]:
+        """Load the embedding model and the search indexes of the most recently active owners (up to
+        ``OM_WARM_MEMORIES`` memories in all), so their first queries do not pay for it; (owners, memories)."""
+        load = getattr(self._embedder, "load", None)
+        if callable(load):
+            load()
+        if self.settings.warm_memories <= 0:
+            return 0, 0
+        return self._store.maintenance_preload(self._embedder.dim, self.settings.warm_memories)
+
     @property
     def store(self) -> Store:
         return self._store
@@ -456,10 +466,12 @@ class Memory:
             project_id=validate.project_id(project_id),
         )
         now = self._clock()
-        hits = retrieve(
-            self._store, self._embedder, text, user_id=owner, k=validate.k(k), where=where, now_ms=now,
-            tuning=self._tuning,
-        )  # fmt: skip
+        self._embedder.embed_query(text)  # cached: the model runs before the store session holds a connection
+        with self._store.session():
+            hits = retrieve(
+                self._store, self._embedder, text, user_id=owner, k=validate.k(k), where=where, now_ms=now,
+                tuning=self._tuning,
+            )  # fmt: skip
         if reinforce and hits:
             updates = [(h.memory.memory_id, recall_boost(h.parts.salience)) for h in hits]
             self._recall.record(owner, updates, now)

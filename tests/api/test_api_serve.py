@@ -67,3 +67,37 @@ def test_serve_warns_in_local_mode_and_stops_cleanly_on_sigterm(tmp_path: Path) 
         assert conn.execute("SELECT content FROM memories WHERE id = ?", (added["id"],)).fetchone()[0] == (
             "survives shutdown"
         )
+
+
+def test_every_worker_gets_the_command_line_and_server_settings(tmp_path: Path) -> None:
+    port = _free_port()
+    db = tmp_path / "chosen.sqlite"
+    env = {**_env(tmp_path), "OM_DB_PATH": str(tmp_path / "not-this.sqlite")}
+    proc = subprocess.Popen(
+        [*OPM, "serve", "--port", str(port), "--db", str(db), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        httpx.post(f"{url}/memory/add", json={"content": "lands in the chosen file", "user_id": "me"}, timeout=30)
+        time.sleep(1.0)  # both workers have logged their start-up by now
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    opened = [line for line in output.splitlines() if " opened " in line and str(db) in line]
+    assert len({line.split("worker ")[1].split()[0] for line in opened}) == 2, output
+    assert all("reinforcement written every 50 ms" in line for line in opened), output
+    assert not (tmp_path / "not-this.sqlite").exists()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM memories").fetchone()[0] == 1

@@ -221,3 +221,16 @@ def test_buffered_reinforcement_is_written_on_flush_and_close(tmp_path: Path) ->
         mem.query("spare key", user_id="u")
     with Memory(path, settings=settings) as mem:  # close() wrote the second bump
         assert mem.get(r.id, user_id="u").salience > after_flush
+
+
+def test_warm_up_loads_the_recently_active_owners_within_the_budget(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    with Memory(path, settings=Settings.load(embeddings="synthetic")) as mem:
+        mem.add_many([f"big note {i}" for i in range(30)], user_id="big")
+        mem.add_many([f"small note {i}" for i in range(5)], user_id="small")
+        mem.add("system note")
+    with Memory(path, settings=Settings.load(embeddings="synthetic", warm_memories=10)) as mem:
+        assert mem.warm_up() == (2, 6)  # "big" does not fit in 10; "small" and the system user do
+        assert mem.query("small note 3", user_id="small", k=1)[0].memory.content == "small note 3"
+    with Memory(path, settings=Settings.load(embeddings="synthetic", warm_memories=0)) as mem:
+        assert mem.warm_up() == (0, 0)

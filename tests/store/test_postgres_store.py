@@ -189,3 +189,49 @@ def test_plain_postgres_15_runs_in_bytea_mode_with_exact_search() -> None:
             assert store.vector_mode == "bytea" and got[0][0] == recs[3].memory_id
         finally:
             store.close()
+
+
+def test_a_query_session_uses_one_pooled_connection(pg_url: str, schema: str) -> None:
+    store = PostgresStore.open(pg_settings(pg_url, schema))
+    try:
+        store.write_meta("embed_dim", "8")
+        first = add(store, record("alice", "the red bicycle"), seed=1)
+        before = store._pool.get_stats().get("requests_num", 0)
+        with store.session():
+            assert store.search_vectors(unit(1), user_id="alice", k=5)[0][0] == first.memory_id
+            assert store.search_lexical("bicycle", user_id="alice", k=5)[0][0] == first.memory_id
+            assert set(store.get_memories([first.memory_id], user_id="alice")) == {first.memory_id}
+            assert store.waypoints_from([first.memory_id], user_id="alice") == []
+        assert store._pool.get_stats().get("requests_num", 0) - before == 1
+    finally:
+        store.close()
+
+
+def test_a_rebuild_keeps_serving_and_catches_up_writes_made_meanwhile(pg_url: str, schema: str) -> None:
+    store = PostgresStore.open(pg_settings(pg_url, schema))
+    other = PostgresStore.open(pg_settings(pg_url, schema))
+    try:
+        store.write_meta("embed_dim", "8")
+        other.write_meta("embed_dim", "8")
+        rng = np.random.default_rng(3)
+        bulk = [(record(f"u{i % 5}", "x"), v / np.linalg.norm(v)) for i, v in enumerate(rng.standard_normal((4000, 8)))]
+        store.maintenance_bulk_insert([(r, v.astype(np.float32)) for r, v in bulk], "test")
+        rebuild = threading.Thread(target=store.maintenance_reindex)
+        rebuild.start()
+        added, searched = [], 0
+        while rebuild.is_alive() or not added:
+            added.append(add(other, record("u1", "during"), seed=len(added) + 10))
+            searched += len(other.search_vectors(unit(1), user_id="u1", k=5)) > 0
+        rebuild.join()
+        with psycopg.connect(pg_url) as conn:
+            n_ann, n_mem = conn.execute(
+                f'SELECT (SELECT count(*) FROM "{schema}".om_mean_vectors), '
+                f'(SELECT count(*) FROM "{schema}".openmemory_memories WHERE mean_vec IS NOT NULL)'.encode()
+            ).fetchone() or (0, 0)
+        assert n_ann == n_mem == 4000 + len(added)
+        assert searched == len(added)
+        last = added[-1]
+        assert last.memory_id in [h[0] for h in store.search_vectors(unit(len(added) + 9), user_id="u1", k=3)]
+    finally:
+        store.close()
+        other.close()

@@ -7,6 +7,7 @@ lifespan, never at module level, so tests can build as many apps as they like.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,10 +43,14 @@ LOCAL_MODE_WARNING = (
 def _open_memory(settings: Settings) -> Memory:
     started = time.perf_counter()
     mem = Memory(settings=settings)
-    load = getattr(mem.embedder, "load", None)
-    if callable(load):
-        load()
-    log.info("opened %s with embedder %s in %.2f s", settings.db_path, mem.embedder.name, time.perf_counter() - started)
+    owners, memories = mem.warm_up()
+    log.info(
+        "worker %d opened %s with embedder %s (loaded) and %d owners' indexes (%d memories) in %.2f s; "
+        "query-time reinforcement written %s",
+        os.getpid(), settings.db_path if settings.metadata_backend == "sqlite" else mem.store.location,
+        mem.embedder.name, owners, memories, time.perf_counter() - started,
+        f"every {settings.recall_flush_ms} ms" if settings.recall_flush_ms else "at once",
+    )  # fmt: skip
     return mem
 
 
@@ -95,12 +100,6 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_size)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """``create_app`` over settings read from the environment: the factory each worker process of a
-    multi-worker ``opm serve`` imports (``uvicorn ... --factory``)."""
-    return create_app(Settings.load())
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

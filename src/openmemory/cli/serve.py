@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from openmemory.cli.console import handles_errors, load_settings
+from openmemory.config import Settings
 
 GRACEFUL_SHUTDOWN_S = 30
 SERVER_RECALL_FLUSH_MS = 50
+WORKER_HEALTHCHECK_S = 60
 
 
 def register(app: typer.Typer) -> None:
@@ -59,19 +62,7 @@ def serve(
     logging.getLogger("openmemory").setLevel(logging.INFO)
     typer.echo(f"OpenMemory serving {settings.db_path} on http://{settings.host}:{settings.port} (docs at /docs)")
     if workers > 1:
-        # Each worker process builds its own app from the environment; pass the command-line choices on to it.
-        os.environ.update(
-            {"OM_HOST": settings.host, "OM_PORT": str(settings.port), "OM_DB_PATH": str(settings.db_path)}
-        )
-        uvicorn.run(
-            "openmemory.api.app:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        )
+        _serve_workers(settings, workers)
         return
     uvicorn.run(
         create_app(settings),
@@ -80,3 +71,40 @@ def serve(
         log_level="info",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+
+
+def _serve_workers(settings: Settings, workers: int) -> None:
+    """Several worker processes on one socket, each building its app from this very ``Settings`` object.
+
+    uvicorn's ``run`` only takes an import string with ``workers > 1``, and a worker rebuilding its settings from
+    the environment would lose every choice made here (command-line options, the server's reinforcement buffer).
+    So the socket is bound here and the settings travel to each spawned worker with uvicorn's own (pickled)
+    config: ``create_app(settings)`` as the app factory.
+    """
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+    from uvicorn.supervisors import Multiprocess
+
+    from openmemory.api import create_app
+
+    # uvicorn configures logging again in each worker: our logger goes to its handler there too.
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["openmemory"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config = uvicorn.Config(
+        functools.partial(create_app, settings),
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=log_config,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # A worker imports the app (and unpickles these settings) before it answers the parent's first health
+        # ping: several seconds on a busy machine, past uvicorn's 5 s, which would kill and restart it.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+    )
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()

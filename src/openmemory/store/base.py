@@ -8,6 +8,7 @@ so in their names (``maintenance_*``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,6 +49,9 @@ class Store(Protocol):
     location: str
 
     def close(self) -> None: ...
+    def session(self) -> AbstractContextManager[None]:
+        """Group this thread's store calls (one query's) on one connection where the backend pools them."""
+        ...
 
     # the embedder record and other store-level facts
     def read_meta(self, key: str) -> str | None: ...
@@ -116,4 +120,9 @@ class Store(Protocol):
     def maintenance_prune_waypoints(self, threshold: float) -> int: ...
     def maintenance_bulk_insert(self, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int: ...
     def maintenance_reindex(self) -> None: ...
+    def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
+        """Load the search structures of the most recently active owners, up to ``max_memories`` memories in
+        all; returns (owners, memories) loaded."""
+        ...
+
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]: ...

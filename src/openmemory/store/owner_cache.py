@@ -80,15 +80,27 @@ class OwnerCaches:
     def search_lexical(
         self, conn: sqlite3.Connection, user_id: str | None, text: str, k: int, project_id: str | None = None
     ) -> list[Hit]:
-        self._current(conn, user_id)
-        if self._lexicons.get(user_id) is None:
-            snap_gen, lexicon = self._load_lexicon(conn, user_id)
-            with self._lock:
-                if not self._adopt(user_id, snap_gen):
-                    # loaded while a writer moved on: use it once, uncached
-                    return lexicon.search(text, k, project_id)
-                self._lexicons.install(user_id, lexicon)
+        private = self._ensure_lexicon(conn, user_id)
+        if private is not None:
+            return private.search(text, k, project_id)
         return self._lexicons.search(user_id, text, k, project_id)
+
+    def preload(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> None:
+        """Load the owner's vector and lexical structures now (server start-up) instead of on first use."""
+        self._ensure_matrix(conn, user_id, dim)
+        self._ensure_lexicon(conn, user_id)
+
+    def _ensure_lexicon(self, conn: sqlite3.Connection, user_id: str | None) -> UserLexicon | None:
+        """As ``_ensure_matrix``, for the owner's BM25 lexicon."""
+        self._current(conn, user_id)
+        if self._lexicons.get(user_id) is not None:
+            return None
+        snap_gen, lexicon = self._load_lexicon(conn, user_id)
+        with self._lock:
+            if not self._adopt(user_id, snap_gen):
+                return lexicon  # loaded while a writer moved on: use it once, uncached
+            self._lexicons.install(user_id, lexicon)
+        return None
 
     def _ensure_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> UserMatrix | None:
         """Make the user's cached matrix at ``dim`` current; returns a private, uncached matrix instead in the

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -56,6 +57,7 @@ class PostgresStore:
 
     def __init__(self, pool: ConnectionPool, names: PgNames, vectors: PgVectors, location: str) -> None:
         self._pool = pool
+        self._local = threading.local()
         self.names = names
         self._vec = vectors
         self.location = location
@@ -121,6 +123,15 @@ class PostgresStore:
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
+        pinned: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if pinned is not None:
+            yield pinned  # inside session(): its one connection and transaction
+            return
+        with self._checkout() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
         try:
             with self._pool.connection() as conn:
                 yield conn
@@ -137,8 +148,27 @@ class PostgresStore:
             raise StoreError(f"PostgreSQL {self.location}: {_first_line(exc)}") from exc
 
     @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Every store call of this thread inside the block shares one pooled connection and one transaction.
+
+        A query makes about a dozen store calls (vector and lexical search, scores, waypoints, records); each
+        used to check a connection out of the pool (a liveness round trip) and commit. Nested sessions join
+        the outer one; an error rolls the whole block back.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with self._checkout() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextlib.contextmanager
     def _tx(self) -> Iterator[Cursor]:
-        """One transaction: committed when the block ends, rolled back when it raises."""
+        """One transaction: committed when the block ends, rolled back when it raises (inside ``session``, part
+        of the session's transaction)."""
         with self._conn() as conn, conn.cursor() as cur:
             yield cur
 
@@ -515,6 +545,21 @@ class PostgresStore:
                 (now_ms, [p[0] for p in pairs], [p[1] for p in pairs]),
             )
             return max(cur.rowcount, 0)
+
+    def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
+        """Load the in-process structures (lexicons; matrices in bytea mode) of the most recently active owners,
+        up to ``max_memories`` memories in all."""
+        rows = self._rows(
+            f"SELECT user_id, count(*) FROM {self._m} GROUP BY user_id ORDER BY max(last_seen_at) DESC NULLS LAST"
+        )
+        owners = loaded = 0
+        for user_id, count in rows:
+            if loaded + int(count) > max_memories:
+                continue
+            with self._tx() as cur:
+                self._vec.preload(cur, user_id, dim)
+            owners, loaded = owners + 1, loaded + int(count)
+        return owners, loaded
 
     def maintenance_prune_waypoints(self, threshold: float) -> int:
         with self._tx() as cur:

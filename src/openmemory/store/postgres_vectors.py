@@ -38,6 +38,7 @@ from openmemory.store.vector_index import UserMatrix, VectorIndex
 log = logging.getLogger("openmemory.store.postgres")
 
 ANN_TABLE = "om_mean_vectors"
+BUILD_TABLE = "om_mean_vectors_build"  # a rebuild fills and indexes this, then renames it
 HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
 EF_SEARCH_MIN = 40  # pgvector's default
 EF_SEARCH_MAX = 1000  # pgvector's maximum
@@ -108,39 +109,98 @@ class PgVectors:
 
     def ensure_ann(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int, *, rebuild: bool = False) -> None:
         """Create ``om_mean_vectors`` at ``dim`` (rebuilding it when it has another, or when asked), filled
-        from memories.mean_vec."""
+        from memories.mean_vec, without blocking searches meanwhile.
+
+        The new table and its indexes are built under another name while the old table keeps serving; writes
+        that land during the build are caught up per owner (their ``om_vector_gen`` moved) in a short final
+        transaction that holds off writers, then the new table takes the old one's name. A session advisory
+        lock keeps two processes from building at once.
+        """
         if self.extension_version is None:
             return
+        lock_key = f"openmemory-ann:{self._names.schema}"
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock_key,))
+        conn.commit()  # the lock is the session's; each step below is its own transaction
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                if self.read_ann_dim(cur) == dim and not rebuild:
+                    return
+            started = self._build(conn, dim)
+            count = self._swap(conn, dim, started)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock_key,))
+            conn.commit()
+        log.info("[DB] pgvector table %s ready at %d dimensions (%d vectors)", ANN_TABLE, dim, count)
+
+    def _build(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int) -> dict[str, int]:
+        """Fill and index the build table from one snapshot; the owners' counters as of that snapshot."""
+        build = self._names.qualified(BUILD_TABLE)
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"openmemory-ann:{self._names.schema}",))
-            if self.read_ann_dim(cur) == dim and not rebuild:
-                return
-            cur.execute(f"DROP TABLE IF EXISTS {self._ann}".encode())
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cur.execute(f"SELECT owner, gen FROM {self._gen}".encode())
+            started = {str(o): int(g) for o, g in cur.fetchall()}
+            cur.execute(f"DROP TABLE IF EXISTS {build}".encode())
             cur.execute(
-                f"CREATE TABLE {self._ann} (memory_id UUID PRIMARY KEY REFERENCES {self._memories}(id) "
+                f"CREATE TABLE {build} (memory_id UUID PRIMARY KEY REFERENCES {self._memories}(id) "
                 f"ON DELETE CASCADE, user_id TEXT, v vector({int(dim)}) NOT NULL)".encode()
             )
-            cur.execute(
-                f"SELECT id, user_id, mean_vec FROM {self._memories} "
-                f"WHERE mean_dim = %s AND mean_vec IS NOT NULL".encode(),
-                (dim,),
-            )
-            rows = cur.fetchall()
-            with cur.copy(f"COPY {self._ann} (memory_id, user_id, v) FROM STDIN".encode()) as copy:
-                for memory_id, user_id, blob in rows:
-                    copy.write_row((memory_id, user_id, vector_literal(decode_vector(bytes(blob)))))
-            cur.execute(f"CREATE INDEX {ANN_TABLE}_user_idx ON {self._ann} (user_id)".encode())
+            self._copy_means(cur, build, dim, None)
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(f"CREATE INDEX {BUILD_TABLE}_user_idx ON {build} (user_id)".encode())
             if dim <= HNSW_MAX_DIM:
                 # A graph that fits in maintenance_work_mem builds many times faster (pgvector warns otherwise);
                 # SET LOCAL lasts only for this transaction.
                 cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
-                cur.execute(
-                    f"CREATE INDEX {ANN_TABLE}_hnsw_idx ON {self._ann} USING hnsw (v vector_cosine_ops)".encode()
-                )
+                cur.execute(f"CREATE INDEX {BUILD_TABLE}_hnsw_idx ON {build} USING hnsw (v vector_cosine_ops)".encode())
             else:
                 log.warning("[DB] %d-dimensional vectors are above pgvector's HNSW limit; search is exact", dim)
+        return started
+
+    def _swap(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int, started: dict[str, int]) -> int:
+        """Catch up the owners written during the build, then put the build table in the live one's place."""
+        build = self._names.qualified(BUILD_TABLE)
+        with conn.transaction(), conn.cursor() as cur:
+            # These modes let searches (reads) through but hold off every write, taken in the writers' own order
+            # (memories, the live table, the counters) so neither side waits on the other. Only the final DROP
+            # (its foreign key) briefly excludes readers of the memories table.
+            cur.execute(f"LOCK TABLE {self._memories} IN SHARE ROW EXCLUSIVE MODE".encode())
+            cur.execute("SELECT to_regclass(%s)", (self._ann,))
+            live = cur.fetchone()
+            if live is not None and live[0] is not None:
+                cur.execute(f"LOCK TABLE {self._ann} IN EXCLUSIVE MODE".encode())
+            cur.execute(f"LOCK TABLE {self._gen} IN EXCLUSIVE MODE".encode())
+            cur.execute(f"SELECT owner, gen FROM {self._gen}".encode())
+            moved = [o for o, g in cur.fetchall() if started.get(str(o)) != int(g)]
+            for owner in moved:
+                user_id = None if owner == PG_SYSTEM_OWNER else str(owner)
+                clause, args = owner_clause("user_id", user_id)
+                cur.execute(f"DELETE FROM {build} WHERE {clause}".encode(), args)
+                self._copy_means(cur, build, dim, (user_id,))
+            cur.execute(f"DROP TABLE IF EXISTS {self._ann}".encode())
+            cur.execute(f"ALTER TABLE {build} RENAME TO {ANN_TABLE}".encode())
+            for suffix in ("user_idx", "hnsw_idx", "pkey"):
+                old = self._names.qualified(f"{BUILD_TABLE}_{suffix}")
+                cur.execute(f"ALTER INDEX IF EXISTS {old} RENAME TO {ANN_TABLE}_{suffix}".encode())
+            cur.execute(f"SELECT count(*) FROM {self._ann}".encode())
+            row = cur.fetchone()
             self.ann_dim = dim
-        log.info("[DB] pgvector table %s ready at %d dimensions (%d vectors)", ANN_TABLE, dim, len(rows))
+        return int(row[0]) if row else 0
+
+    def _copy_means(self, cur: Cursor, table: str, dim: int, owner: tuple[str | None] | None) -> None:
+        """COPY the mean vectors at ``dim`` (of one owner, or everyone's) from memories into ``table``."""
+        where, args = "", ()
+        if owner is not None:
+            clause, args = owner_clause("user_id", owner[0])
+            where = f" AND {clause}"
+        cur.execute(
+            f"SELECT id, user_id, mean_vec FROM {self._memories} "
+            f"WHERE mean_dim = %s AND mean_vec IS NOT NULL{where}".encode(),
+            (dim, *args),
+        )
+        rows = cur.fetchall()
+        with cur.copy(f"COPY {table} (memory_id, user_id, v) FROM STDIN".encode()) as copy:
+            for memory_id, user_id, blob in rows:
+                copy.write_row((memory_id, user_id, vector_literal(decode_vector(bytes(blob)))))
 
     # -- keeping in step with writes -------------------------------------------------------------------------
 
@@ -251,19 +311,33 @@ class PgVectors:
     ) -> list[tuple[str, float]]:
         """BM25 top-k over the user's memories, from a per-user in-process index (as on SQLite), so the
         statistics are the user's own and the ranking matches the SQLite backend's."""
-        gen = self._current_gen(cur, user_id)
-        if self._lexicons.get(user_id) is None:
-            owner, args = owner_clause("user_id", user_id)
-            cur.execute(f"SELECT id::text, content, project_id FROM {self._memories} WHERE {owner}".encode(), args)
-            lexicon = UserLexicon()
-            for memory_id, content, row_project in cur.fetchall():
-                lexicon.put(str(memory_id), content, row_project)
-            with self._lock:
-                if self._seen_gen.get(user_id) != gen:
-                    # a newer counter was seen meanwhile: use this copy once
-                    return lexicon.search(text, k, project_id)
-                self._lexicons.install(user_id, lexicon)
+        private = self._ensure_lexicon(cur, user_id)
+        if private is not None:
+            return private.search(text, k, project_id)
         return self._lexicons.search(user_id, text, k, project_id)
+
+    def preload(self, cur: Cursor, user_id: str | None, dim: int) -> None:
+        """Load the owner's in-process structures now (server start-up): the lexicon, and the matrix when
+        searches at ``dim`` are answered in process."""
+        self._ensure_lexicon(cur, user_id)
+        if self.ann_dim != dim:
+            self._matrix(cur, user_id, dim)
+
+    def _ensure_lexicon(self, cur: Cursor, user_id: str | None) -> UserLexicon | None:
+        """Load the owner's lexicon when missing; a private copy when a newer counter was seen meanwhile."""
+        gen = self._current_gen(cur, user_id)
+        if self._lexicons.get(user_id) is not None:
+            return None
+        owner, args = owner_clause("user_id", user_id)
+        cur.execute(f"SELECT id::text, content, project_id FROM {self._memories} WHERE {owner}".encode(), args)
+        lexicon = UserLexicon()
+        for memory_id, content, row_project in cur.fetchall():
+            lexicon.put(str(memory_id), content, row_project)
+        with self._lock:
+            if self._seen_gen.get(user_id) != gen:
+                return lexicon  # a newer counter was seen meanwhile: use this copy once
+            self._lexicons.install(user_id, lexicon)
+        return None
 
     def _current_gen(self, cur: Cursor, user_id: str | None) -> int:
         """The owner's write counter; forgets their cached structures when another writer moved it."""

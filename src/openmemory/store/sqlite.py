@@ -114,6 +114,10 @@ class SQLiteStore:
                 self._conn.execute("PRAGMA optimize")
             self._conn.close()
 
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing to group on SQLite: each thread already has its own read connection."""
+        return contextlib.nullcontext()
+
     # -- plumbing ---------------------------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
@@ -571,6 +575,19 @@ class SQLiteStore:
 
     def maintenance_reindex(self) -> None:
         """Rebuild derived search structures after a bulk insert (nothing to do: SQLite's load lazily)."""
+
+    def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
+        """Load the search structures of the most recently active owners, up to ``max_memories`` in all."""
+        rows = self._query(
+            "SELECT user_id, count(*) FROM memories GROUP BY user_id ORDER BY max(last_seen_at) DESC, user_id"
+        )
+        owners = loaded = 0
+        for user_id, count in rows:
+            if loaded + int(count) > max_memories:
+                continue
+            self._caches.preload(self._reader(), user_id, dim)
+            owners, loaded = owners + 1, loaded + int(count)
+        return owners, loaded
 
     def maintenance_prune_waypoints(self, threshold: float) -> int:
         (n,) = self._write([("DELETE FROM waypoints WHERE weight < ? AND src_id <> dst_id", (threshold,))])

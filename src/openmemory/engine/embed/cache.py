@@ -33,6 +33,12 @@ class QueryCache:
     def dim(self) -> int:
         return self.inner.dim
 
+    def load(self) -> None:
+        """Load the inner embedder's model now (a server does it at start-up) when it has a ``load``."""
+        load = getattr(self.inner, "load", None)
+        if callable(load):
+            load()
+
     def embed(self, texts: Sequence[str], *, sector: str | None = None) -> Vectors:
         return self.inner.embed(texts, sector=sector)
 

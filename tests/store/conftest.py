@@ -14,11 +14,12 @@ from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
 DIM = 8
 
 
-@pytest.fixture(params=[pytest.param(None, id="sqlite"), *PG_SERVERS])
+@pytest.fixture(params=[pytest.param(None, id="sqlite"), pytest.param("ann", id="sqlite-ann"), *PG_SERVERS])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     url = request.param
-    if url is None:
-        s: Any = SQLiteStore.open(tmp_path / "contract.sqlite")
+    if url is None or url == "ann":
+        # sqlite-ann: every owner searched through the approximate index (threshold 1)
+        s: Any = SQLiteStore.open(tmp_path / "contract.sqlite", ann_min_memories=1 if url == "ann" else 20_000)
         s.write_meta("embed_model", "test")
         s.write_meta("embed_dim", str(DIM))
         yield s

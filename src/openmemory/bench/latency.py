@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,7 @@ _FEEL = ["", " and felt great", " and was frustrated", " which took longer than 
 
 
 FILL_BATCH = 5000
+RECALL_QUERIES = 100
 
 
 def sentence(rng: random.Random) -> str:
@@ -140,6 +142,9 @@ class LatencyReport:
     query_p50_ms: float
     query_p95_ms: float
     query_p99_ms: float
+    dense_recall_at_10: float | None
+    rss_mb: float
+    peak_rss_mb: float
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -185,11 +190,43 @@ def run_latency(
         memory.query(q, user_id=target, k=10)
         timings.append((time.perf_counter() - t0) * 1000)
     cuts = statistics.quantiles(timings, n=100, method="inclusive")
+    rss, peak = resident_mb()
+    recall = _dense_recall(memory, target, questions[1 : 1 + RECALL_QUERIES]) if backend == "sqlite" else None
     return LatencyReport(
         memories=memories, users=users, embedder=memory.embedder.name, backend=backend, add_measured=measured,
         add_per_s=measured / add_s if add_s > 0 else 0.0, fill_s=fill_s, queries=len(timings),
         query_cold_ms=cold_ms, query_p50_ms=cuts[49], query_p95_ms=cuts[94], query_p99_ms=cuts[98],
+        dense_recall_at_10=recall, rss_mb=rss, peak_rss_mb=peak,
     )  # fmt: skip
+
+
+def resident_mb() -> tuple[float, float]:
+    """This process's resident memory now and at its peak (VmRSS, VmHWM), in MB; zeros where /proc is absent."""
+    fields: dict[str, float] = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+def _dense_recall(memory: Memory, user_id: str, questions: list[str]) -> float | None:
+    """Recall@10 of the store's vector search (approximate past OM_ANN_MIN_MEMORIES) against an exact scan of
+    the same file, over ``questions``; None when the owner is below the threshold (the search is exact)."""
+    if memory.count(user_id=user_id) < memory.settings.ann_min_memories:
+        return None
+    exact_settings = memory.settings.model_copy(update={"ann_min_memories": 2**62, "auto_migrate": False})
+    with Memory(settings=exact_settings, check_embedder=False) as exact:
+        found = []
+        for question in questions:
+            q = memory.embedder.embed_query(question)
+            truth = {m for m, _ in exact.store.search_vectors(q, user_id=user_id, k=10)}
+            got = {m for m, _ in memory.store.search_vectors(q, user_id=user_id, k=10)}
+            found.append(len(truth & got) / max(1, len(truth)))
+    return statistics.fmean(found) if found else None
 
 
 def _fill(

@@ -22,4 +22,5 @@ def open_store(settings: Settings) -> Store:
         busy_timeout_ms=settings.busy_timeout_ms,
         vector_table=settings.vector_table,
         auto_migrate=settings.auto_migrate,
+        ann_min_memories=settings.ann_min_memories,
     )

@@ -10,16 +10,25 @@ is repeated at most every 50 ms per user, so another process's write reaches sea
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
+
+from openmemory.store.ann_index import RETRAIN_GROWTH, OwnerAnn, index_path
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
-from openmemory.store.vector_index import UserMatrix, VectorIndex
+from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
+
+log = logging.getLogger("openmemory.store")
 
 GEN_TABLE = "om_gen"
+# Owners with at least this many vectors at a dimension get an approximate index (OM_ANN_MIN_MEMORIES).
+ANN_MIN_MEMORIES = 20_000
 # How long a generation check stays good: another process's write shows up in searches within this time.
 RECHECK_S = 0.05
 Hit = tuple[str, float]
@@ -39,8 +48,10 @@ BUMP_SQL = (
 class OwnerCaches:
     """Vector matrices and lexicons per user, each tagged with the generation it reflects."""
 
-    def __init__(self) -> None:
+    def __init__(self, ann_dir: Path | None = None, ann_min_memories: int = ANN_MIN_MEMORIES) -> None:
         self._lock = threading.Lock()
+        self._ann_dir = ann_dir
+        self._ann_min = max(1, ann_min_memories)
         self._vectors = VectorIndex()
         self._lexicons = LexicalIndex()
         self._seen: dict[str | None, int] = {}
@@ -102,12 +113,22 @@ class OwnerCaches:
             self._lexicons.install(user_id, lexicon)
         return None
 
-    def _ensure_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> UserMatrix | None:
+    def _ensure_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> OwnerVectors | None:
         """Make the user's cached matrix at ``dim`` current; returns a private, uncached matrix instead in the
-        rare case that a writer moved on while it was loading (the next read rebuilds the cache)."""
+        rare case that a writer moved on while it was loading (the next read rebuilds the cache).
+
+        An exact matrix that grew past the approximate-index threshold, or an index that outgrew its trained
+        centroids, is reloaded as a (re)trained approximate index."""
         self._current(conn, user_id)
-        if self._vectors.get(user_id, dim) is not None:
-            return None
+        cached = self._vectors.get(user_id, dim)
+        if cached is not None:
+            grown = (isinstance(cached, UserMatrix) and len(cached) >= self._ann_min) or (
+                isinstance(cached, OwnerAnn) and cached.needs_retraining()
+            )
+            if not grown:
+                return None
+            with self._lock:
+                self._vectors.drop_owner_dim(user_id, dim)
         snap_gen, matrix = self._load_matrix(conn, user_id, dim)
         with self._lock:
             if self._adopt(user_id, snap_gen):
@@ -158,18 +179,49 @@ class OwnerCaches:
         self._lexicons.drop_user(user_id)
         self._seen.pop(user_id, None)
 
-    def _load_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> tuple[int, UserMatrix]:
-        matrix = UserMatrix(dim)
+    def _load_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> tuple[int, OwnerVectors]:
+        """The owner's vectors at ``dim``: an exact matrix, or past the threshold an approximate index (the
+        persisted one when its generation is current, else rebuilt, reusing persisted centroids if any)."""
+        path = None if self._ann_dir is None else index_path(self._ann_dir, owner_key(user_id), dim)
         with _snapshot(conn):
             gen = _read_gen(conn, user_id)
+            (count,) = conn.execute(
+                "SELECT count(*) FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+                (user_id, dim),
+            ).fetchone()
+            saved = _read_saved(path, dim) if count >= self._ann_min else None
+            if saved is not None and saved[0] == gen and saved[2] is not None:
+                return gen, saved[2]
             rows = conn.execute(
                 "SELECT id, mean_vec, project_id FROM memories "
                 "WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
                 (user_id, dim),
             ).fetchall()
-        for memory_id, blob, project_id in rows:
-            matrix.put(memory_id, decode_vector(blob), project_id)
-        return gen, matrix
+        if len(rows) < self._ann_min:
+            matrix = UserMatrix(dim)
+            for memory_id, blob, project_id in rows:
+                matrix.put(memory_id, decode_vector(blob), project_id)
+            return gen, matrix
+        vectors = np.frombuffer(b"".join(blob for _, blob, _ in rows), dtype=np.float32).reshape(len(rows), dim)
+        centroids = saved[1] if saved is not None else None
+        if centroids is not None and saved is not None and saved[3] * RETRAIN_GROWTH >= len(rows):
+            ann = OwnerAnn.from_centroids(centroids, saved[3])
+        else:
+            ann = OwnerAnn.train(vectors)
+        ann.fill([r[0] for r in rows], vectors, [r[2] for r in rows])
+        if path is not None:
+            _save_quietly(ann, path, gen)
+        return gen, ann
+
+    def save_indexes(self) -> None:
+        """Persist the approximate indexes changed since they were loaded or saved (at close)."""
+        if self._ann_dir is None:
+            return
+        with self._lock:
+            for (user_id, dim), index in self._vectors.items():
+                gen = self._seen.get(user_id)
+                if isinstance(index, OwnerAnn) and index.dirty and gen is not None:
+                    _save_quietly(index, index_path(self._ann_dir, owner_key(user_id), dim), gen)
 
     def _load_lexicon(self, conn: sqlite3.Connection, user_id: str | None) -> tuple[int, UserLexicon]:
         lexicon = UserLexicon()
@@ -181,6 +233,26 @@ class OwnerCaches:
         for memory_id, content, project_id in rows:
             lexicon.put(memory_id, content, project_id)
         return gen, lexicon
+
+
+def _read_saved(path: Path | None, dim: int) -> tuple[int, Vector, OwnerAnn | None, int] | None:
+    """(generation, centroids, index, trained size) of a persisted index; None when missing or unreadable."""
+    if path is None or not path.exists():
+        return None
+    try:
+        gen, centroids, ann = OwnerAnn.load(path, dim)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        log.warning("ignoring unreadable vector index %s (%s); rebuilding it", path, exc)
+        return None
+    return gen, centroids, ann, ann.trained_for if ann is not None else 0
+
+
+def _save_quietly(ann: OwnerAnn, path: Path, gen: int) -> None:
+    """Persist; a failure (disk full, read-only directory) only costs a rebuild after the next restart."""
+    try:
+        ann.save(path, gen)
+    except OSError as exc:
+        log.warning("could not save vector index %s: %s", path, exc)
 
 
 def _read_gen(conn: sqlite3.Connection, user_id: str | None) -> int:

@@ -33,7 +33,7 @@ from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
 from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
-from openmemory.store.vector_index import UserMatrix, VectorIndex
+from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
 
 log = logging.getLogger("openmemory.store.postgres")
 
@@ -350,7 +350,7 @@ class PgVectors:
                 self._seen_gen[user_id] = gen
         return gen
 
-    def _matrix(self, cur: Cursor, user_id: str | None, dim: int) -> UserMatrix:
+    def _matrix(self, cur: Cursor, user_id: str | None, dim: int) -> OwnerVectors:
         gen = self._current_gen(cur, user_id)
         with self._lock:
             matrix = self._index.get(user_id, dim)

@@ -29,7 +29,7 @@ from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.base import MemoryFilter, UserStats
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.lexical_index import LexicalIndex
-from openmemory.store.owner_cache import BUMP_SQL, OwnerCaches, owner_key
+from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
 from openmemory.store.sqlite_rows import filter_sql, now_ms
 from openmemory.store.timeline import around_sql, neighbour_offsets
@@ -42,7 +42,14 @@ from openmemory.store.vector_index import VectorIndex
 class SQLiteStore:
     """Owner-scoped storage in one SQLite file."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, vector_table: str, busy_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        vector_table: str,
+        busy_timeout_ms: int,
+        ann_min_memories: int = ANN_MIN_MEMORIES,
+    ) -> None:
         self._conn = conn  # the writer
         self._path = path
         self._vt = vector_table
@@ -51,7 +58,8 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._caches = OwnerCaches()
+        # approximate indexes of large owners persist beside the file, as its -wal and -shm do
+        self._caches = OwnerCaches(path.with_name(path.name + "-ann"), ann_min_memories)
         self.location = str(path)
 
     # -- opening ---------------------------------------------------------------------------------------------
@@ -65,6 +73,7 @@ class SQLiteStore:
         vector_table: str | None = None,
         auto_migrate: bool = True,
         say: Any = None,
+        ann_min_memories: int = ANN_MIN_MEMORIES,
     ) -> SQLiteStore:
         """Open (creating when missing) a database file, migrating it first unless ``auto_migrate`` is off.
 
@@ -101,9 +110,10 @@ class SQLiteStore:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, db_path, table, busy_timeout_ms)
+        return cls(conn, db_path, table, busy_timeout_ms, ann_min_memories)
 
     def close(self) -> None:
+        self._caches.save_indexes()
         with self._readers_lock:
             for reader in self._readers:
                 with contextlib.suppress(sqlite3.Error):

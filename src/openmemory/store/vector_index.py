@@ -11,6 +11,7 @@ import threading
 
 import numpy as np
 
+from openmemory.store.ann_index import OwnerAnn
 from openmemory.store.codec import Vector
 from openmemory.store.project_codes import ProjectCodes
 
@@ -97,21 +98,24 @@ class UserMatrix:
         return row
 
 
+OwnerVectors = UserMatrix | OwnerAnn  # exact below the threshold, approximate past it
+
+
 class VectorIndex:
     """The per-user matrices of one store, loaded lazily and kept in step with the store's writes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._users: dict[tuple[str | None, int], UserMatrix] = {}
+        self._users: dict[tuple[str | None, int], OwnerVectors] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._users.clear()
 
-    def get(self, user_id: str | None, dim: int) -> UserMatrix | None:
+    def get(self, user_id: str | None, dim: int) -> OwnerVectors | None:
         return self._users.get((user_id, dim))  # a dict read is atomic; no need to queue behind a search
 
-    def install(self, user_id: str | None, dim: int, matrix: UserMatrix) -> UserMatrix:
+    def install(self, user_id: str | None, dim: int, matrix: OwnerVectors) -> OwnerVectors:
         with self._lock:
             return self._users.setdefault((user_id, dim), matrix)
 
@@ -126,6 +130,14 @@ class VectorIndex:
             for (owner, _), matrix in self._users.items():
                 if owner == user_id:
                     matrix.remove(memory_id)
+
+    def items(self) -> list[tuple[tuple[str | None, int], OwnerVectors]]:
+        with self._lock:
+            return list(self._users.items())
+
+    def drop_owner_dim(self, user_id: str | None, dim: int) -> None:
+        with self._lock:
+            self._users.pop((user_id, dim), None)
 
     def drop_user(self, user_id: str | None) -> None:
         with self._lock:

@@ -1,0 +1,191 @@
+"""Side-by-side: approximate nearest-neighbour libraries on this project's kind of vectors (issue 15).
+
+    python benchmarks/ann_compare.py --n 100000 --queries 300 [--libs exact,usearch-f32,...] [--json out.json]
+
+Vectors: MiniLM int8 (the default embedder) embeddings of ``opm bench latency``'s generated sentences, mixed as that
+benchmark fills its database (two pool sentences plus noise), so they cluster like real memories. Queries are real
+MiniLM embeddings of the benchmark's questions. Each library runs in its own process (a clean resident-memory
+figure): build time, the added resident memory, single-query latency for the engine's candidate pool (k = 100)
+and recall@10 / recall@100 of that pool against the exact scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def make_data(n: int, queries: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    from openmemory.bench.latency import _NAMES, _PLACES, sentence
+    from openmemory.config import Settings
+    from openmemory.engine.embed import open_embedder
+
+    cache = Path(f"/tmp/ann-compare-{n}-{queries}-{seed}.npz")
+    if cache.exists():
+        data = np.load(cache)
+        return data["base"], data["queries"]
+    rng = random.Random(seed)
+    embedder = open_embedder(Settings.load())
+    pool = embedder.embed([sentence(rng) for _ in range(512)])
+    np_rng = np.random.default_rng(seed)
+    a = np_rng.integers(0, len(pool), size=n)
+    b = np_rng.integers(0, len(pool), size=n)
+    base = pool[a] + 0.5 * pool[b] + 0.05 * np_rng.standard_normal((n, pool.shape[1])).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    qs = embedder.embed([f"What did {rng.choice(_NAMES)} do in {rng.choice(_PLACES)}?" for _ in range(queries)])
+    np.savez(cache, base=base.astype(np.float32), queries=qs.astype(np.float32))
+    return base.astype(np.float32), qs.astype(np.float32)
+
+
+_KEEP: list[Any] = []
+
+
+def ivf_lists(n: int) -> int:
+    """About 4 * sqrt(n) inverted lists (faiss's rule of thumb), a power of two."""
+    return int(2 ** round(np.log2(max(16.0, 4 * np.sqrt(n)))))
+
+
+def ivf_probes(lists: int) -> int:
+    return max(8, lists // 16)
+
+
+def build(lib: str, base: np.ndarray) -> Any:
+    n, dim = base.shape
+    if lib == "exact":
+        return base
+    if lib.startswith("usearch"):
+        from usearch.index import Index
+
+        dtype = lib.split("-")[1]
+        index = Index(ndim=dim, metric="ip", dtype=dtype, connectivity=16, expansion_add=128, expansion_search=128)
+        index.add(np.arange(n, dtype=np.uint64), base, threads=1)
+        return index
+    if lib.startswith("faiss-ivf"):
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        lists = ivf_lists(n)
+        quantizer = faiss.IndexFlatIP(dim)
+        if lib == "faiss-ivf-flat":
+            index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexIVFScalarQuantizer(
+                quantizer, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            )
+        sample = base[np.random.default_rng(1).permutation(n)[: min(n, 64 * lists)]]
+        index.train(sample)
+        index.add(base)
+        index.nprobe = ivf_probes(lists)
+        _KEEP.append(quantizer)  # the index does not own it
+        return index
+    if lib.startswith("faiss"):
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        if lib == "faiss-hnsw-f32":
+            index = faiss.IndexHNSWFlat(dim, 16, faiss.METRIC_INNER_PRODUCT)
+        else:
+            index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, 16, faiss.METRIC_INNER_PRODUCT)
+            index.train(base)
+        index.hnsw.efConstruction = 128
+        index.add(base)
+        index.hnsw.efSearch = 128
+        return index
+    if lib == "hnswlib":
+        import hnswlib
+
+        index = hnswlib.Index(space="ip", dim=dim)
+        index.init_index(max_elements=n, ef_construction=128, M=16)
+        index.set_num_threads(1)
+        index.add_items(base, np.arange(n))
+        index.set_ef(128)
+        return index
+    raise SystemExit(f"unknown library {lib}")
+
+
+def search(lib: str, index: Any, base: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
+    if lib == "exact":
+        scores = base @ q
+        top = np.argpartition(-scores, k - 1)[:k]
+        return top[np.argsort(-scores[top])]
+    if lib.startswith("usearch"):
+        return np.asarray(index.search(q, k, threads=1).keys, dtype=np.int64)
+    if lib.startswith("faiss"):
+        _, ids = index.search(q.reshape(1, -1), k)
+        return ids[0]
+    labels, _ = index.knn_query(q.reshape(1, -1), k=k)
+    return labels[0].astype(np.int64)
+
+
+def run_one(lib: str, n: int, queries: int) -> dict[str, Any]:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    base, qs = make_data(n, queries)
+    exact = [search("exact", base, base, q, 100) for q in qs]
+    before = rss_mb()
+    t0 = time.perf_counter()
+    index = build(lib, base if lib != "exact" else base.copy())
+    build_s = time.perf_counter() - t0
+    added_mb = rss_mb() - before
+    times, r10, r100 = [], [], []
+    for q, truth in zip(qs, exact, strict=True):
+        t0 = time.perf_counter()
+        got = search(lib, index, base, q, 100)
+        times.append((time.perf_counter() - t0) * 1000)
+        r10.append(len(set(got[:10].tolist()) & set(truth[:10].tolist())) / 10)
+        r100.append(len(set(got.tolist()) & set(truth.tolist())) / 100)
+    cuts = statistics.quantiles(times, n=100, method="inclusive")
+    return {
+        "lib": lib, "n": n, "build_s": round(build_s, 2), "added_rss_mb": round(added_mb, 1),
+        "p50_ms": round(cuts[49], 3), "p95_ms": round(cuts[94], 3),
+        "recall@10": round(float(np.mean(r10)), 4), "recall@100": round(float(np.mean(r100)), 4),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument(
+        "--libs", default="exact,faiss-ivf-flat,faiss-ivf-sq8,usearch-f16,usearch-i8,faiss-hnsw-f32,hnswlib"
+    )
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.n, args.queries)))
+        return
+    make_data(args.n, args.queries)  # once, cached for the children
+    rows = []
+    for lib in args.libs.split(","):
+        cmd = [sys.executable, __file__, "--one", lib, "--n", str(args.n), "--queries", str(args.queries)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(f"{lib}: failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            continue
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(" | ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

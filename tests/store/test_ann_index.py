@@ -1,0 +1,112 @@
+"""The approximate index of large owners on SQLite: recall, exact scores, persistence across restarts, staleness."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from openmemory.store.sqlite import SQLiteStore
+from tests.store.test_contract import record
+
+DIM = 32
+
+
+def _clustered(n: int, seed: int) -> Any:
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, DIM)).astype(np.float32)
+    points = centres[rng.integers(0, 40, n)] + 0.35 * rng.standard_normal((n, DIM)).astype(np.float32)
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _open(path: Path, ann_min: int = 500) -> SQLiteStore:
+    store = SQLiteStore.open(path, ann_min_memories=ann_min)
+    store.write_meta("embed_model", "test")
+    store.write_meta("embed_dim", str(DIM))
+    return store
+
+
+def _fill(store: SQLiteStore, user_id: str, vectors: Any) -> list[str]:
+    recs = [record(user_id, f"note {i}") for i in range(len(vectors))]
+    store.maintenance_bulk_insert(list(zip(recs, vectors, strict=True)), "test")
+    return [r.memory_id for r in recs]
+
+
+def test_large_owner_search_keeps_recall_and_returns_exact_cosines(tmp_path: Path) -> None:
+    vectors = _clustered(3000, seed=1)
+    store = _open(tmp_path / "m.sqlite")
+    try:
+        ids = _fill(store, "big", vectors)
+        _fill(store, "other", _clustered(600, seed=2))
+        queries = _clustered(50, seed=3)
+        overlap = []
+        for q in queries:
+            exact = [ids[i] for i in np.argsort(-(vectors @ q))[:10]]
+            got = store.search_vectors(q, user_id="big", k=10)
+            assert all(m in ids for m, _ in got)  # never another owner's rows
+            overlap.append(len({m for m, _ in got} & set(exact)) / 10)
+            for m, score in got:
+                assert abs(score - float(vectors[ids.index(m)] @ q)) < 1e-4
+        assert float(np.mean(overlap)) >= 0.95
+    finally:
+        store.close()
+
+
+def test_the_index_is_saved_beside_the_database_and_reused_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    vectors = _clustered(1200, seed=4)
+    store = _open(path)
+    ids = _fill(store, "big", vectors)
+    store.search_vectors(vectors[7], user_id="big", k=5)
+    new = record("big", "added after the build")
+    store.insert_memory(new, [], vectors[9] * -1.0, None, "test")  # followed in place
+    store.close()  # saves the index with its generation
+    saved = list((tmp_path / "m.sqlite-ann").glob("*.npz"))
+    assert len(saved) == 1
+    stamp = saved[0].stat().st_mtime_ns
+    store = _open(path)
+    try:
+        assert store.search_vectors(vectors[7], user_id="big", k=1)[0][0] == ids[7]
+        assert store.search_vectors(vectors[9] * -1.0, user_id="big", k=1)[0][0] == new.memory_id
+        assert saved[0].stat().st_mtime_ns == stamp  # loaded, not rebuilt
+    finally:
+        store.close()
+
+
+def test_a_stale_index_file_is_rebuilt_with_the_writes_it_missed(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite"
+    vectors = _clustered(1000, seed=5)
+    store = _open(path)
+    ids = _fill(store, "big", vectors)
+    store.search_vectors(vectors[0], user_id="big", k=1)
+    store.close()
+    # another program (or a crash before the index was saved) changes the owner's memories behind its back
+    other = _open(path, ann_min=10**9)
+    other.delete_memory(ids[0], user_id="big")
+    other.close()
+    store = _open(path)
+    try:
+        assert ids[0] not in [m for m, _ in store.search_vectors(vectors[0], user_id="big", k=5)]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM memories").fetchone()[0] == 999
+
+
+def test_an_owner_growing_past_the_threshold_moves_to_the_index_and_stays_exact_below(tmp_path: Path) -> None:
+    vectors = _clustered(700, seed=6)
+    store = _open(tmp_path / "m.sqlite", ann_min=650)
+    try:
+        ids = _fill(store, "u", vectors[:600])
+        assert store.search_vectors(vectors[3], user_id="u", k=1)[0][0] == ids[3]
+        assert not (tmp_path / "m.sqlite-ann").exists()  # exact below the threshold: nothing to persist
+        for i in range(600, 700):
+            rec = record("u", f"note {i}")
+            store.insert_memory(rec, [], vectors[i], None, "test")
+            ids.append(rec.memory_id)
+        assert store.search_vectors(vectors[650], user_id="u", k=1)[0][0] == ids[650]
+        assert list((tmp_path / "m.sqlite-ann").glob("*.npz"))
+    finally:
+        store.close()

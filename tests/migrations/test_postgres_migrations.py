@@ -259,3 +259,17 @@ def test_schema_owned_by_another_role_fails_with_a_clear_message(pg_url: str, sc
             admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'.encode())
             admin.execute(f"DROP ROLE IF EXISTS {guest}".encode())
             admin.execute(f"DROP ROLE IF EXISTS {owner}".encode())
+
+
+def test_2_3_0_drops_the_unused_full_text_index_and_stays_done(pg_url: str, schema: str) -> None:
+    restore_dump(pg_url, "v1.2.2-native-postgres.sql", schema, TABLE)
+    lines, statements = _migrate(pg_url, _names(schema))
+    assert "Migration 2.3.0 completed successfully" in lines
+    assert any("DROP INDEX" in s and "om_memories_content_fts_idx" in s for s in statements)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass(%s)", (f'"{schema}".om_memories_content_fts_idx',)).fetchone() == (
+            None,
+        )
+        assert not [s.version for s in plan_status_postgres(conn, _names(schema)) if s.is_pending]
+    again, _ = _migrate(pg_url, _names(schema))  # 2.0.0 is not re-run to bring the index back
+    assert "No pending migrations: the database is up to date" in again

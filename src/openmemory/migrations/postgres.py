@@ -31,6 +31,7 @@ from openmemory.migrations.runner import (
     StepHook,
     VersionStatus,
     current_version,
+    live_steps,
     version_key,
 )
 from openmemory.migrations.schema import Column, SchemaInfo, Table
@@ -175,7 +176,7 @@ def plan_status_postgres(conn: psycopg.Connection[tuple[object, ...]], names: Pg
     recorded = set(recorded_versions_postgres(conn, names))
     out = []
     for module in MIGRATIONS:
-        steps = module.plan_postgres(schema, names.names())
+        steps = live_steps(module, module.plan_postgres(schema, names.names()), recorded)
         out.append(VersionStatus(module.VERSION, module.DESCRIPTION, module.VERSION in recorded, len(steps)))
     return out
 
@@ -253,8 +254,9 @@ def _apply_one(
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"openmemory-migrate:{names.schema}",))
             schema = inspect_postgres(conn, names.schema)
-            steps: list[Step] = module.plan_postgres(schema, names.names())
-            if not steps and version in recorded_versions_postgres(conn, names):
+            recorded = recorded_versions_postgres(conn, names)
+            steps: list[Step] = live_steps(module, module.plan_postgres(schema, names.names()), recorded)
+            if not steps and version in recorded:
                 return False
             say(f"Running migration: {version} - {module.DESCRIPTION}")
             if not steps:

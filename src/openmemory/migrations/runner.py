@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
 from openmemory.errors import MigrationError, SchemaTooNew
-from openmemory.migrations import v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0
+from openmemory.migrations import v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0, v2_3_0
 from openmemory.migrations.base import Names, Step
 from openmemory.migrations.schema import SchemaInfo, inspect_sqlite
 
-MIGRATIONS: tuple[ModuleType, ...] = (v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0)
+MIGRATIONS: tuple[ModuleType, ...] = (v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0, v2_3_0)
 LATEST = MIGRATIONS[-1].VERSION
 
 Say = Callable[[str], None]
@@ -35,6 +35,13 @@ def version_key(version: str) -> tuple[int, ...]:
         return tuple(int(part) for part in version.strip().split("."))
     except ValueError:
         raise MigrationError(f"schema_version holds {version!r}, which is not a dotted version") from None
+
+
+def live_steps(module: ModuleType, steps: list[Step], recorded: Collection[str]) -> list[Step]:
+    """``steps`` of ``module`` without those a later, recorded version retired (its ``retires(version, step)``):
+    work that a later version undid on purpose is not missing work of the earlier one."""
+    later = [m for m in MIGRATIONS if m.VERSION in recorded and hasattr(m, "retires") and m is not module]
+    return [s for s in steps if not any(m.retires(module.VERSION, s) for m in later)]
 
 
 @dataclass(frozen=True, slots=True)

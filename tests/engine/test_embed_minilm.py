@@ -99,3 +99,18 @@ def test_tampered_model_file_is_refused(tmp_path: Path) -> None:
 def test_missing_model_file_is_an_embedder_error(tmp_path: Path) -> None:
     with pytest.raises(EmbedderError, match="cannot read the MiniLM model"):
         MiniLMEmbedder(tmp_path / "absent.onnx").load()
+
+
+def _resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_batch_of_long_texts_does_not_leave_the_process_holding_its_peak_memory() -> None:
+    embedder = MiniLMEmbedder(threads=1)
+    embedder.embed(["warm up"])
+    before = _resident_mb()
+    embedder.embed([" ".join(["memory"] * 400)] * 64)  # 64 x 256 tokens: ~1.3 GB of arena at its peak
+    assert _resident_mb() - before < 300

@@ -65,6 +65,7 @@ class OwnerAnn:
         self._row_of: dict[str, int] = {}
         self._projects = ProjectCodes()
         self._project_names: list[str | None] = []
+        self._alive = bytearray()  # 1 per key still in the index
         self.trained_for = 0
         self.dirty = True
 
@@ -97,6 +98,7 @@ class OwnerAnn:
         for offset, (memory_id, project_id) in enumerate(zip(ids, projects, strict=True)):
             row = start + offset
             self._ids.append(memory_id)
+            self._alive.append(1)
             self._project_names.append(project_id)
             self._row_of[memory_id] = row
             self._projects.set(row, project_id)
@@ -119,6 +121,7 @@ class OwnerAnn:
         if row is not None:
             self._index.remove_ids(np.array([row], dtype=np.int64))
             self._ids[row] = None
+            self._alive[row] = 0
             self._project_names[row] = None
             self.dirty = True
 
@@ -138,10 +141,19 @@ class OwnerAnn:
         if hidden is None:
             scores, rows = self._index.search(q, k)
         else:
-            bitmap = np.packbits(~hidden, bitorder="little")
+            visible = ~hidden
+            bitmap = np.packbits(visible, bitorder="little")
             selector = faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap))
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nprobe)
             scores, rows = self._index.search(q, k, params=params)
+            # A small project may have no rows in the lists nearest the query: scan every list for those queries
+            # (the selector skips other projects' rows without scoring them).
+            alive = np.frombuffer(self._alive, dtype=np.bool_)
+            wanted = min(k, int(np.count_nonzero(visible & alive)))
+            short = np.flatnonzero((rows >= 0).sum(axis=1) < wanted)
+            if short.size:
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nlist)
+                scores[short], rows[short] = self._index.search(q[short], k, params=params)
         ids = self._ids
         return [
             [(str(ids[int(r)]), float(s)) for s, r in zip(srow, rrow, strict=True) if r >= 0 and ids[int(r)]]
@@ -192,6 +204,7 @@ class OwnerAnn:
             ids = [str(m) or None for m in data["ids"]]
             projects = [None if p == _NO_PROJECT else str(p) for p in data["projects"]]
         ann._ids = [m if m else None for m in ids]
+        ann._alive = bytearray(1 if m else 0 for m in ann._ids)
         ann._project_names = projects
         for row, (memory_id, project_id) in enumerate(zip(ann._ids, projects, strict=True)):
             if memory_id is not None:

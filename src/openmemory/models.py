@@ -178,3 +178,125 @@ class StatRow:
     type: str
     count: int
     ts_ms: int
+
+
+# -- temporal facts (reference §6) ------------------------------------------------------------------------------
+# Table and REST names (subject, predicate, object, valid_from, valid_to, confidence, relation_type) are upstream's.
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A (subject, predicate, object) statement, true from ``valid_from_ms`` to ``valid_to_ms`` (None = still true).
+
+    Both ends are inclusive: the fact holds at every time ``valid_from_ms <= t <= valid_to_ms``.
+    """
+
+    fact_id: str
+    user_id: str | None
+    project_id: str | None
+    subject: str
+    predicate: str
+    object: str
+    valid_from_ms: int
+    valid_to_ms: int | None
+    confidence: float
+    last_updated_ms: int
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.fact_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.valid_to_ms is None
+
+
+@dataclass(frozen=True, slots=True)
+class FactEdge:
+    """A typed, weighted link from one fact to another of the same owner, with its own validity."""
+
+    edge_id: str
+    user_id: str | None
+    source_id: str
+    target_id: str
+    relation_type: str
+    valid_from_ms: int
+    valid_to_ms: int | None
+    weight: float
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.edge_id
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One change in a fact's life: ``created`` at its valid_from, ``invalidated`` at its valid_to."""
+
+    timestamp_ms: int
+    subject: str
+    predicate: str
+    object: str
+    confidence: float
+    change_type: Literal["created", "invalidated"]
+    fact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    """A predicate whose fact differs between two times (another object, or another row)."""
+
+    before: Fact
+    after: Fact
+
+
+@dataclass(frozen=True, slots=True)
+class FactComparison:
+    """What was true about a subject at two times, per predicate."""
+
+    added: tuple[Fact, ...]
+    removed: tuple[Fact, ...]
+    changed: tuple[FactChange, ...]
+    unchanged: tuple[Fact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFrequency:
+    """How often a subject's predicate changed in a window."""
+
+    predicate: str
+    total_changes: int
+    avg_duration_ms: float
+    change_rate_per_day: float
+
+
+@dataclass(frozen=True, slots=True)
+class VolatileFact:
+    """A subject+predicate with more than one fact (row) in its history."""
+
+    subject: str
+    predicate: str
+    change_count: int
+    avg_confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class FactStats:
+    """Counts of one owner's facts: still true (open) and closed."""
+
+    active: int
+    total: int
+
+    @property
+    def historical(self) -> int:
+        return self.total - self.active
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedFact:
+    """A fact reached from another through an edge."""
+
+    fact: Fact
+    edge: FactEdge

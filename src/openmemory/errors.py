@@ -4,6 +4,8 @@ OpenMemoryError
 ├── InvalidInput (also ValueError)      bad content, k, sector, tags, ids ...
 │   └── UnknownSector
 ├── NotFound                            unknown id, or another user's id (never confirms it exists)
+│   └── FactNotFound                    the same for a temporal fact or edge
+├── Conflict                            the write collides with a row the user already has
 ├── Unauthenticated                     missing or wrong API key
 ├── TenantMismatch                      user_id is not the caller's tenant
 ├── EmbedderError                       the embedding model failed or is misconfigured
@@ -59,6 +61,23 @@ class NotFound(OpenMemoryError):
     def __init__(self, memory_id: str) -> None:
         super().__init__(f"memory {memory_id!r} not found")
         self.memory_id = memory_id
+
+
+class FactNotFound(NotFound):
+    """No temporal fact (or edge) with this id belongs to this user."""
+
+    code = "fact_not_found"  # upstream's error code for a temporal fact it cannot find
+
+    def __init__(self, fact_id: str, kind: str = "fact") -> None:
+        OpenMemoryError.__init__(self, f"{kind} {fact_id!r} not found")
+        self.memory_id = fact_id
+        self.fact_id = fact_id
+
+
+class Conflict(OpenMemoryError):
+    """The write would duplicate a row the user already has (e.g. an identical temporal fact)."""
+
+    code = "conflict"
 
 
 class Unauthenticated(OpenMemoryError):

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openmemory.errors import (
+    Conflict,
     EmbedderError,
     InvalidInput,
     NotFound,
@@ -33,6 +34,7 @@ STATUS_OF: tuple[tuple[type[OpenMemoryError], int], ...] = (
     (Unauthenticated, 401),
     (TenantMismatch, 403),
     (NotFound, 404),
+    (Conflict, 409),
     (EmbedderError, 503),
     (StoreUnavailable, 503),
     (SchemaOutdated, 503),
@@ -44,6 +46,7 @@ CODE_OF_STATUS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",

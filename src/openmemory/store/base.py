@@ -14,6 +14,7 @@ from typing import Protocol
 
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.codec import Vector
+from openmemory.store.temporal_base import FactStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,11 @@ class Store(Protocol):
     """Owner-scoped storage of memories, vectors, waypoints, users and stats."""
 
     location: str
+
+    @property
+    def facts(self) -> FactStore:
+        """Temporal facts and edges (store/temporal_base.py)."""
+        ...
 
     def close(self) -> None: ...
     def session(self) -> AbstractContextManager[None]:

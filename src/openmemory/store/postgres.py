@@ -39,6 +39,8 @@ from openmemory.store.postgres_rows import (
 )
 from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
+from openmemory.store.temporal_postgres import PostgresFactRunner
+from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.timeline import around_sql, neighbour_offsets
 
 log = logging.getLogger("openmemory.store.postgres")
@@ -69,6 +71,7 @@ class PostgresStore:
         self._s = q("stats")
         self._e = q("openmemory_embed_logs")
         self._meta = q("om_meta")
+        self.facts = SqlFactStore(PostgresFactRunner(self._tx), q("temporal_facts"), q("temporal_edges"))
 
     @property
     def vector_mode(self) -> str:

@@ -32,6 +32,8 @@ from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
 from openmemory.store.sqlite_rows import filter_sql, now_ms
+from openmemory.store.temporal_sql import SqlFactStore
+from openmemory.store.temporal_sqlite import SQLiteFactRunner
 from openmemory.store.timeline import around_sql, neighbour_offsets
 from openmemory.store.vector_index import VectorIndex
 
@@ -61,6 +63,9 @@ class SQLiteStore:
         # approximate indexes of large owners persist beside the file, as its -wal and -shm do
         self._caches = OwnerCaches(path.with_name(path.name + "-ann"), ann_min_memories)
         self.location = str(path)
+        self.facts = SqlFactStore(
+            SQLiteFactRunner(conn, self._lock, self._query, self._wrap), "temporal_facts", "temporal_edges"
+        )
 
     # -- opening ---------------------------------------------------------------------------------------------
 

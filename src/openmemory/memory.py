@@ -38,6 +38,7 @@ from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
 from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound
+from openmemory.facts import Facts
 from openmemory.models import (
     SYSTEM_GLOBAL,
     AddResult,
@@ -125,6 +126,8 @@ class Memory:
         self._tuning = tuning
         self._summary_lock = threading.Lock()
         self._recall = RecallWriter(self._store, self.settings.recall_flush_ms / 1000)
+        self.facts = Facts(self._store.facts, self._clock)
+        """The temporal knowledge graph: ``mem.facts.add(subject, predicate, object, user_id=...)`` (facts.py)."""
         try:
             if check_embedder:
                 self._claim_embedder()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from openmemory.errors import InvalidInput, UnknownSector
@@ -12,6 +13,8 @@ from openmemory.models import MAX_CONTENT_CHARS, MAX_K, MAX_TAG_CHARS, MAX_TAGS,
 
 MAX_USER_ID_CHARS = 256
 MAX_META_BYTES = 64_000
+MIN_DATE_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+MAX_DATE_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 def content(value: object, field: str = "content") -> str:
@@ -154,3 +157,50 @@ def source_name(value: object, field: str) -> str:
         raise InvalidInput(f"{field} must be non-empty text of at most 256 characters, got {value!r}", field=field)
     _utf8(value, field)
     return value
+
+
+def text(value: object, field: str, max_chars: int) -> str:
+    """Non-blank text of at most ``max_chars`` characters that encodes as UTF-8 (fact subjects, objects ...)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
+    if not value.strip():
+        raise InvalidInput(f"{field} is empty", field=field)
+    if len(value) > max_chars:
+        raise InvalidInput(f"{field} has {len(value)} characters; the limit is {max_chars}", field=field)
+    _utf8(value, field)
+    return value
+
+
+def timestamp_ms(value: object, field: str) -> int:
+    """Epoch milliseconds from epoch milliseconds (int, or digits in a string), an ISO 8601 string (no zone =
+    UTC) or a datetime; years 1 to 9999."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return _checked_ms(round(moment.timestamp() * 1000), value, field)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or value != int(value):
+            raise _bad_date(value, field)
+        return _checked_ms(int(value), value, field)
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        stripped = value.strip()
+        if stripped.lstrip("-").isdigit():
+            return _checked_ms(int(stripped), value, field)
+        try:
+            return timestamp_ms(datetime.fromisoformat(stripped), field)
+        except ValueError:
+            pass
+    raise _bad_date(value, field)
+
+
+def _checked_ms(ms: int, value: object, field: str) -> int:
+    if not MIN_DATE_MS <= ms <= MAX_DATE_MS:
+        raise _bad_date(value, field)
+    return ms
+
+
+def _bad_date(value: object, field: str) -> InvalidInput:
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return InvalidInput(
+        f"invalid {field} date {shown}: give an ISO 8601 date (2024-06-01T09:00:00Z) or epoch milliseconds",
+        field=field,
+    )

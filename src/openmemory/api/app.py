@@ -26,7 +26,7 @@ from openmemory.api.limits import RequestGuard
 from openmemory.api.mcp_endpoint import PATH as MCP_PATH
 from openmemory.api.mcp_endpoint import McpEndpoint, serving_mcp
 from openmemory.api.meter import MeterMiddleware, RequestMeter
-from openmemory.api.routes import dashboard, health, users, vercel
+from openmemory.api.routes import dashboard, health, temporal, users, vercel
 from openmemory.api.routes import memory as memory_routes
 from openmemory.api.schemas import ErrorBody
 from openmemory.config import Settings
@@ -92,7 +92,7 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
     app.state.meter = RequestMeter()
     if memory is not None:
         app.state.memory = memory
-    for module in (health, memory_routes, users, dashboard, vercel):
+    for module in (health, memory_routes, users, dashboard, vercel, temporal):
         app.include_router(module.router)
     app.router.routes.append(Route(MCP_PATH, McpEndpoint(), methods=["POST", "GET", "DELETE", "PUT"]))
     install_error_handlers(app)

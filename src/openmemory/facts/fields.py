@@ -23,7 +23,7 @@ FIELDS: tuple[FactField, ...] = ("subject", "predicate", "object")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-When = int | str | datetime
+When = int | float | str | datetime  # epoch ms (a float must be integral), ISO 8601, or a datetime
 Clock = Callable[[], int]
 
 

@@ -41,6 +41,10 @@ class Facts(FactHistory, FactEdges):
         self._store = store
         self._clock = clock
 
+    def now_ms(self) -> int:
+        """The service's clock: the time reads default to."""
+        return self._clock()
+
     # -- writes ---------------------------------------------------------------------------------------------
 
     def add(

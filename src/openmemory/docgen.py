@@ -16,6 +16,8 @@ from pydantic import AliasChoices
 from openmemory.config import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+FACT_COMMANDS = ("add", "get", "current", "subject", "timeline", "history", "search", "compare", "invalidate")
+FACT_COMMANDS += ("delete", "stats", "volatile", "decay")
 
 
 def render_config_md() -> str:
@@ -46,6 +48,7 @@ def render_cli_md() -> str:
     runner = CliRunner()
     commands = ["", "migrate", "serve", "mcp", "add", "query", "list", "get", "delete", "users", "stats", "reembed"]
     commands += ["bench", "bench locomo", "bench latency"]
+    commands += ["facts"] + [f"facts {c}" for c in FACT_COMMANDS]
     extra = [c for c in ("copy", "import") if runner.invoke(app, [c, "--help"]).exit_code == 0]
     lines = ["# The `opm` command", "", "Generated from `--help` by `python -m openmemory.docgen`.", ""]
     for command in commands + extra:

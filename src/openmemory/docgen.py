@@ -16,8 +16,10 @@ from pydantic import AliasChoices
 from openmemory.config import Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-FACT_COMMANDS = ("add", "get", "current", "subject", "timeline", "history", "search", "compare", "invalidate")
-FACT_COMMANDS += ("delete", "stats", "volatile", "decay")
+FACT_COMMANDS = (
+    *("add", "get", "current", "subject", "timeline", "history", "search", "compare", "invalidate"),
+    *("delete", "stats", "volatile", "decay"),
+)
 
 
 def render_config_md() -> str:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from openmemory import validate
-from openmemory.models import Fact
-from openmemory.store.temporal_base import SYSTEM_GLOBAL_PROJECT, FactField
+from openmemory.models import Fact, is_visible_in_project
+from openmemory.store.temporal_base import FactField
 
 # upstream's limits (reference §6)
 MAX_SUBJECT_CHARS = 1024
@@ -16,7 +16,6 @@ MAX_PREDICATE_CHARS = 1024
 MAX_OBJECT_CHARS = 8192
 MAX_PATTERN_CHARS = 1024
 MAX_RELATION_CHARS = 1024
-MAX_PROJECT_CHARS = 256
 MAX_VOLATILE = 1000
 SEARCH_LIMIT = 100
 FIELDS: tuple[FactField, ...] = ("subject", "predicate", "object")
@@ -37,13 +36,11 @@ def iso(ms: int | None) -> str | None:
 
 def is_visible(fact: Fact, project_id: str | None) -> bool:
     """Whether a project sees the fact: its own, system_global and unscoped facts (no project: all)."""
-    return project_id is None or fact.project_id in (project_id, SYSTEM_GLOBAL_PROJECT, None)
+    return is_visible_in_project(fact.project_id, project_id)
 
 
 def project(value: object) -> str | None:
-    if value is None:
-        return None
-    return validate.text(value, "project_id", MAX_PROJECT_CHARS)
+    return validate.project_id(value)
 
 
 def when(value: When | None, field: str, default: int) -> int:

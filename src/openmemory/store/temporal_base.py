@@ -14,8 +14,6 @@ from typing import Any, Literal, Protocol
 
 from openmemory.models import Fact, FactEdge, FactStats, RelatedFact, VolatileFact
 
-SYSTEM_GLOBAL_PROJECT = "system_global"  # upstream's name for rows every project sees
-
 FactOrder = Literal["confidence", "newest", "oldest", "predicate_newest", "predicate_confidence"]
 FactField = Literal["subject", "predicate", "object"]
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from openmemory.models import Fact, FactEdge, FactStats, RelatedFact, VolatileFact
+from openmemory.models import SYSTEM_GLOBAL, Fact, FactEdge, FactStats, RelatedFact, VolatileFact
 from openmemory.store.records import parse_meta
-from openmemory.store.temporal_base import SYSTEM_GLOBAL_PROJECT, FactQuery
+from openmemory.store.temporal_base import FactQuery
 
 FACT_COLUMNS = (
     "id, user_id, project_id, subject, predicate, object, valid_from, valid_to, confidence, last_updated, metadata"
@@ -62,7 +62,7 @@ def project_sql(column: str, project_id: str | None) -> tuple[str, list[Any]]:
     """Upstream's project visibility (own rows, system_global rows, unscoped rows); empty with no project."""
     if project_id is None:
         return "", []
-    return f" AND ({column} = ? OR {column} = ? OR {column} IS NULL)", [project_id, SYSTEM_GLOBAL_PROJECT]
+    return f" AND ({column} = ? OR {column} = ? OR {column} IS NULL)", [project_id, SYSTEM_GLOBAL]
 
 
 def escape_like(text: str) -> str:

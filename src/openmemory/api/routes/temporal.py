@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from openmemory import validate
-from openmemory.api.context import CallerDep, MemoryDep
+from openmemory.api.context import CallerDep, MemoryDep, ProjectHeader
 from openmemory.api.errors import ApiError
 from openmemory.api.schemas import UserId
 from openmemory.api.temporal_schemas import (
@@ -47,7 +47,6 @@ from openmemory.memory import Memory
 router = APIRouter(prefix="/api/temporal", tags=["temporal"])
 
 UserIdQuery = Annotated[UserId | None, Query(description="Must be the caller's tenant (admin: any user).")]
-ProjectHeader = Annotated[ProjectId | None, Header(alias="x-project-id", description="The project (first choice).")]
 ProjectQuery = Annotated[ProjectId | None, Query(description="The project, when there is no x-project-id header.")]
 DateQuery = Annotated[str | None, Query(max_length=64, description="ISO 8601 or epoch ms; default now.")]
 SubjectQuery = Annotated[str, Query(min_length=1, max_length=1024)]

@@ -89,11 +89,11 @@ class Facts(FactHistory, FactEdges):
         return fact
 
     def _conflict(self, fact: Fact) -> Conflict:
-        same = self._store.find(
-            FactQuery(subject=fact.subject, predicate=fact.predicate, object=fact.object,
-                      start_ms=fact.valid_from_ms, end_ms=None, limit=50),
-            user_id=fact.user_id,
+        exact = FactQuery(
+            subject=fact.subject, predicate=fact.predicate, object=fact.object,
+            changed_from_ms=fact.valid_from_ms, changed_to_ms=fact.valid_from_ms,
         )  # fmt: skip
+        same = self._store.find(exact, user_id=fact.user_id)
         twin = next((f for f in same if f.valid_from_ms == fact.valid_from_ms), None)
         if twin is None:  # a database still on upstream's global uniqueness: another owner's row (never named)
             return Conflict("an identical fact exists in this database; run `opm migrate` for per-user uniqueness")

@@ -260,3 +260,7 @@ def test_memory_has_the_facts_service(tmp_path: Path) -> None:
         mem.facts.add("alice", "works_at", "Globex", user_id="u1", valid_from="2024-06-01")
         assert mem.facts.current("alice", "works_at", user_id="u1").object == "Globex"  # type: ignore[union-attr]
         assert [f.object for f in mem.facts.at(subject="alice", at="2023-06-01", user_id="u1")] == ["Acme"]
+
+
+def test_confidence_none_means_full_confidence(facts: Facts) -> None:
+    assert facts.add("s", "p", "o", confidence=None).confidence == 1.0

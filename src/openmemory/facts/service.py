@@ -56,14 +56,14 @@ class Facts(FactHistory, FactEdges):
         user_id: str | None = None,
         project_id: str | None = None,
         valid_from: fx.When | None = None,
-        confidence: float = 1.0,
+        confidence: float | None = 1.0,
         metadata: Mapping[str, Any] | None = None,
     ) -> Fact:
         """Record that ``subject predicate object`` holds from ``valid_from`` (default now).
 
         The owner's open facts with the same subject and predicate that started earlier are closed at
         valid_from − 1 ms (history is kept); later ones stay open. Raises Conflict when the owner already has
-        this exact fact (same object and valid_from), InvalidInput for bad values.
+        this exact fact (same object and valid_from), InvalidInput for bad values. ``confidence=None`` means 1.
         """
         owner = validate.user_id(user_id)
         now = self._clock()
@@ -76,7 +76,7 @@ class Facts(FactHistory, FactEdges):
             object=validate.text(object, "object", fx.MAX_OBJECT_CHARS),
             valid_from_ms=fx.when(valid_from, "valid_from", now),
             valid_to_ms=None,
-            confidence=validate.unit_interval(confidence, "confidence") or 0.0,
+            confidence=1.0 if confidence is None else validate.unit_interval(confidence, "confidence") or 0.0,
             last_updated_ms=now,
             metadata=fx.metadata(metadata),
         )

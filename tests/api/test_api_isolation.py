@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-SECRET = "Alice's secret: the vault code is 4711"
+SECRET = "Alice's secret: the vault code is quokka-4711"
+MARKER = "quokka"  # digits alone also turn up in ids and timestamps of unrelated rows
 NO_USER_ROUTES = {"/dashboard/maintenance"}  # takes no user_id: server job runs only
 
 
@@ -22,7 +23,7 @@ def alice_memory(alice: httpx.Client) -> Iterator[str]:
 
 def _leaks(response: httpx.Response, memory_id: str) -> bool:
     """Alice's content anywhere, or her id in a success body (an error may echo the id the caller sent)."""
-    return "4711" in response.text or (response.is_success and memory_id in response.text)
+    return MARKER in response.text or (response.is_success and memory_id in response.text)
 
 
 def _bob_requests(memory_id: str, user_id: str | None) -> list[tuple[str, str, dict[str, object]]]:

@@ -14,8 +14,10 @@ import pytest
 
 from openmemory import Memory, Settings
 from openmemory.errors import FactNotFound
-from openmemory.facts import iso
-from tests.store.pg import UPSTREAM
+from openmemory.facts import Facts, iso
+from openmemory.store.postgres import PostgresStore
+from tests.service.conftest import Clock
+from tests.store.pg import PG_SERVERS, UPSTREAM, pg_settings, restore_dump, throwaway_schema
 
 FILES = ["v1.2.2-native.sqlite", "v1.3.0-native.sqlite"]
 
@@ -65,3 +67,26 @@ def test_the_system_user_writes_on_top_of_migrated_facts(upstream: Memory) -> No
         assert mem.facts.current("bob", "works_at") == bob
         same_as_upstream = mem.facts.add("bob", "works_at", "Initech", user_id="u1", valid_from="2021-07-01")
         assert same_as_upstream.user_id == "u1"  # per-owner uniqueness: no clash with the migrated row
+
+
+@pytest.mark.parametrize("server", PG_SERVERS)
+def test_facts_work_on_an_upgraded_upstream_postgres_database(server: str, clock: Clock) -> None:
+    # upstream v1.2.2 on PostgreSQL never created the temporal tables; the migration creates them in our shape
+    with throwaway_schema(server, "omfu") as schema:
+        restore_dump(server, "v1.2.2-native-postgres.sql", schema, "openmemory_memories")
+        store = PostgresStore.open(pg_settings(server, schema))
+        try:
+            facts = Facts(store.facts, clock)
+            acme = facts.add("alice", "works_at", "Acme", user_id="alice", valid_from="2023-01-15")
+            facts.add("alice", "works_at", "Globex", user_id="alice", valid_from="2024-06-01")
+            facts.add("alice", "works_at", "Acme", valid_from="2023-01-15")  # the system user: no clash
+            assert facts.get(acme.id, user_id="alice").valid_to_ms is not None
+            assert facts.current("alice", "works_at", user_id="alice").object == "Globex"  # type: ignore[union-attr]
+            assert facts.current("alice", "works_at").object == "Acme"  # type: ignore[union-attr]
+            assert (
+                store.count_memories(user_id=None)
+                + sum(store.count_memories(user_id=u) for u in store.maintenance_user_ids() if u is not None)
+                > 0
+            )  # the upstream memories are still there
+        finally:
+            store.close()

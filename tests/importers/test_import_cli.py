@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -11,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from openmemory.cli.app import app
+from openmemory.cli.imports import progress_bars
 from openmemory.config import Settings
 from openmemory.memory import Memory
 from tests.importers.services import KEY, USERS, Services, mem0_memory, serve, sm_document, zep_message
@@ -152,3 +155,13 @@ def _stored(db: Path) -> int:
         return 0
     with Memory(settings=Settings.load(embeddings="synthetic", db_path=db)) as mem:
         return sum(mem.count(user_id=u) for u in USERS)
+
+
+def test_a_terminal_shows_a_bar_per_user_and_a_total() -> None:
+    out = io.StringIO()
+    with progress_bars(Console(file=out, force_terminal=True, width=100)) as advance:
+        advance("alice", 1, 1)
+        advance("zoë 日本", 2, 3)
+    assert "user zoë 日本" in out.getvalue() and "total" in out.getvalue()
+    with progress_bars(Console(file=io.StringIO())) as quiet:  # not a terminal: nothing drawn
+        quiet("alice", 1, 1)

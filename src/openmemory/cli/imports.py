@@ -119,7 +119,7 @@ def import_(
         if retry is None and not check:
             origin = str(file.resolve()) if file else base_url or source
             resume = Checkpoint(Path.cwd(), importer.source, [origin, api_version, target.location, sorted(user or [])])
-        with _progress_bars() as advance:
+        with progress_bars() as advance:
             report = _run(importer, target, scopes, log, resume, advance, batch, to)
         if resume is not None:
             resume.finish()
@@ -179,9 +179,9 @@ def _run(
 
 
 @contextmanager
-def _progress_bars() -> Iterator[Advance]:
+def progress_bars(console: Console | None = None) -> Iterator[Advance]:
     """Two bars on a terminal (the current user's, and everything's); nothing in pipes."""
-    console = Console(stderr=True)
+    console = console or Console(stderr=True)
     if not console.is_terminal:
         yield lambda label, done, total: None
         return

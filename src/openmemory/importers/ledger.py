@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from openmemory.errors import SourceFormatError
+from openmemory.errors import InvalidInput, SourceFormatError
 from openmemory.importers import shape
 from openmemory.importers.base import EVERYONE, Scope, scopes_for
 from openmemory.models import SourceMemory
@@ -25,7 +25,11 @@ class FailureLog:
 
     def add(self, item: SourceMemory, error: str) -> None:
         if self._file is None:
-            self._file = self.path.open("w", encoding="utf-8")
+            try:
+                self._file = self.path.open("w", encoding="utf-8")
+            except OSError as exc:
+                message = f"cannot write failed items to {self.path}: {exc.strerror}; choose another with --failed"
+                raise InvalidInput(message) from None
         record = {
             "source": item.source, "source_id": item.source_id, "user_id": item.user_id, "content": item.content,
             "created_at": item.created_at_ms, "updated_at": item.updated_at_ms, "tags": list(item.tags),
@@ -106,8 +110,11 @@ class Checkpoint:
     def mark(self, scope: Scope) -> None:
         self.done.add(scope.key)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"done": sorted(self.done)}), encoding="utf-8")
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps({"done": sorted(self.done)}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            return  # without a checkpoint a rerun re-reads finished users; their memories are still skipped
 
     def finish(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -141,13 +141,13 @@ def memory_id(value: object) -> str:
     return value
 
 
-MAX_TIME_MS = 2**53
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: dates past it cannot be shown
 
 
 def time_ms(value: object, field: str) -> int:
-    """Epoch milliseconds as an integer from 0 to 2**53."""
+    """Epoch milliseconds as an integer from 0 (1970) to the end of year 9999."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TIME_MS:
-        raise InvalidInput(f"{field} must be epoch milliseconds from 0 to 2**53, got {value!r}", field=field)
+        raise InvalidInput(f"{field} must be epoch milliseconds from 0 to {MAX_TIME_MS}, got {value!r}", field=field)
     return value
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.models import MAX_CONTENT_CHARS, MAX_K, MAX_TAG_CHARS, MAX_TAGS, Hit, MemoryRecord, ScoreParts
+from openmemory.validate import MAX_TIME_MS
 
 MAX_QUERY_CHARS = 8192
 MAX_VERCEL_QUERY_CHARS = 4000
@@ -79,14 +80,17 @@ class PatchBody(_Body):
     user_id: UserId | None = None
 
 
+ImportTimeMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS, description="Epoch milliseconds, up to year 9999.")]
+
+
 class ImportItemBody(_Body):
     source: Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
     source_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
     content: Content
     tags: Tags | None = None
     metadata: dict[str, Any] | None = None
-    created_at: Annotated[int, Field(ge=0, le=2**53, description="Epoch milliseconds.")]
-    updated_at: Annotated[int, Field(ge=0, le=2**53, description="Epoch milliseconds.")] | None = None
+    created_at: ImportTimeMs
+    updated_at: ImportTimeMs | None = None
 
 
 class ImportBody(_Body):

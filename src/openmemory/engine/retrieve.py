@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from openmemory.engine.classify import classify
+from openmemory.engine.classify import classify, sector_scores
 from openmemory.engine.context import CONTEXT_DECAY, CONTEXT_SEEDS, CONTEXT_SPAN, inherited
 from openmemory.engine.decay import DAY_MS, current_salience
 from openmemory.engine.embed.base import Embedder
@@ -101,7 +101,7 @@ def retrieve(
     _expand(store, q_vec, cands, user_id, project, tuning)
     shortlist = _shortlist(cands, max(tuning.min_shortlist, tuning.shortlist_per_k * k), tuning.weights)
     records = store.get_memories(shortlist, user_id=user_id)
-    q_cls = classify(query)
+    q_cls = _query_sectors(query)
     q_tokens = canonical_token_set(query)
     hits = [
         _score(cands[m], record, q_cls, q_tokens, now_ms, tuning.weights, project)
@@ -164,7 +164,7 @@ class _Context:
     store: Store
     q_vec: object
     cands: dict[str, _Candidate]
-    q_cls: Classification
+    q_cls: Classification | None
     q_tokens: set[str]
     now_ms: int
     where: MemoryFilter | None
@@ -250,7 +250,7 @@ def _passes(record: MemoryRecord, where: MemoryFilter | None) -> bool:
 def _score(
     cand: _Candidate,
     record: MemoryRecord,
-    q_cls: Classification,
+    q_cls: Classification | None,
     q_tokens: set[str],
     now_ms: int,
     weights: ScoreWeights,
@@ -275,6 +275,18 @@ def _score(
     return Hit(memory=record, score=score, parts=parts, path=cand.path or (record.memory_id,))
 
 
-def _penalty(q_cls: Classification, record: MemoryRecord) -> float:
+def _query_sectors(query: str) -> Classification | None:
+    """The query's sectors, or None when no sector pattern matches it.
+
+    A text that matches no pattern is filed as "semantic" with confidence 0.2, which is right for storing a
+    memory but says nothing about a question: "What did Caroline research?" matches nothing, and penalising
+    every memory outside "semantic" (emotional ones by 0.4) for it hid half of a chat log's turns.
+    """
+    return classify(query) if any(sector_scores(query).values()) else None
+
+
+def _penalty(q_cls: Classification | None, record: MemoryRecord) -> float:
+    if q_cls is None:
+        return 1.0
     sectors: Sequence[str] = record.sectors or (record.primary_sector,)
     return max(sector_penalty(q_cls, s) for s in sectors)

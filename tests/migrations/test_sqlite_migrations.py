@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from openmemory.errors import MigrationError, SchemaTooNew
-from openmemory.migrations.runner import LATEST, MIGRATIONS, migrate_sqlite, plan_status_sqlite, version_key
+from openmemory.migrations.runner import LATEST, MIGRATIONS, version_key
+from openmemory.migrations.sqlite import migrate_sqlite, plan_status_sqlite
 from openmemory.migrations.sqlite_file import dry_run, migrate_file
 from tests.conftest import TEMPORAL_FILES, UPSTREAM_FILES
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from openmemory import Memory, Settings
+from openmemory.migrations.sqlite import migrate_sqlite
 from openmemory.migrations.sqlite_file import migrate_file
 from tests.conftest import TEMPORAL_FILES, UPSTREAM_FILES
 
@@ -159,3 +160,14 @@ def test_memory_opens_every_migrated_file_and_answers_queries(upstream_copy: Cal
         first = mem.list(user_id=owner, limit=1)[0]
         hits = mem.query(" ".join(first.content.split()[:6]), user_id=owner, k=5)
         assert first.id in [h.memory.id for h in hits]
+
+
+def test_a_connection_enforcing_foreign_keys_migrates_and_keeps_enforcing(upstream_copy: Callable[[str], Path]) -> None:
+    path = upstream_copy("v1.3.0-native.sqlite")
+    _upstream_head_shape(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate_sqlite(conn, location=str(path))
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM temporal_edges").fetchone() == (3,)
+    conn.close()

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from openmemory.cli.console import handles_errors, load_settings
-from openmemory.migrations.runner import VersionStatus, plan_status_sqlite
+from openmemory.migrations.runner import VersionStatus
+from openmemory.migrations.sqlite import plan_status_sqlite
 from openmemory.migrations.sqlite_file import check_database_file, connect, dry_run, migrate_file
 
 BANNER = "OpenMemory Database Migration Tool"

@@ -1,10 +1,10 @@
-"""The versioned migration runner for PostgreSQL: inspect one schema, plan, apply, status, dry-run.
+"""The PostgreSQL dialect of the migration runner: one schema, schema-qualified names, dry-run by rollback.
 
-It mirrors ``runner.migrate_sqlite`` line for line (same ``[MIGRATE]`` console lines, same numeric version order,
-one transaction per version with its ``schema_version`` row), with what PostgreSQL needs on top:
+PostgreSQL specifics on top of the shared runner (``runner.py``):
 
 * every name is schema-qualified and quoted (``OM_PG_SCHEMA``, ``OM_PG_TABLE``, ``OM_VECTOR_TABLE``), and only
-  the chosen schema is inspected, so another schema's tables never count as "already there";
+  the chosen schema is inspected, so another schema's tables never count as "already there"; the schema itself
+  is created first when missing;
 * a per-schema advisory lock is held by each version's transaction, so two processes starting at once do not
   both migrate; the second re-inspects after the first committed and finds nothing to do;
 * dry-run runs every version inside one outer transaction (each version a savepoint) and rolls it all back, so
@@ -13,27 +13,16 @@ one transaction per version with its ``schema_version`` row), with what PostgreS
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from types import ModuleType
 
 import psycopg
 from psycopg import sql
 
-from openmemory.errors import MigrationError, SchemaTooNew
-from openmemory.migrations.base import Names, Step
-from openmemory.migrations.runner import (
-    LATEST,
-    MIGRATIONS,
-    MigrationReport,
-    Say,
-    StepHook,
-    VersionStatus,
-    current_version,
-    live_steps,
-    version_key,
-)
+from openmemory.errors import MigrationError, OpenMemoryError
+from openmemory.migrations.base import Names
+from openmemory.migrations.runner import MigrationReport, Say, StepHook, VersionStatus, migrate, plan_status
 from openmemory.migrations.schema import Column, SchemaInfo, Table
 
 DEFAULT_VECTOR_TABLE = "openmemory_vectors"
@@ -94,10 +83,6 @@ class PgNames:
             bare_temporal_facts=f["temporal_facts"],
             bare_temporal_edges=f["temporal_edges"],
         )
-
-
-def _say_nothing(_: str) -> None:
-    return None
 
 
 # -- inspection ----------------------------------------------------------------------------------------------
@@ -161,34 +146,86 @@ def schema_exists(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> 
 
 
 def recorded_versions_postgres(conn: psycopg.Connection[tuple[object, ...]], names: PgNames) -> list[str]:
-    """Versions in ``schema_version`` of the schema, oldest first by number (empty when there is no table)."""
+    """Versions in ``schema_version`` of the schema, as stored (empty when there is no table)."""
     row = conn.execute("SELECT to_regclass(%s)", (names.qualified("schema_version"),)).fetchone()
     if row is None or row[0] is None:
         return []
     query = sql.SQL("SELECT version FROM {}").format(sql.Identifier(names.schema, "schema_version"))
-    versions = [str(r[0]) for r in conn.execute(query).fetchall() if r[0]]
-    return sorted(versions, key=version_key)
+    return [str(r[0]) for r in conn.execute(query).fetchall() if r[0]]
+
+
+class PostgresDialect:
+    """An autocommit connection and the schema it migrates."""
+
+    name = "postgres"
+    driver_error = psycopg.Error
+
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]], names: PgNames) -> None:
+        self.conn = conn
+        self.pg = names
+        self.location = names.location
+
+    def inspect(self) -> SchemaInfo:
+        return inspect_postgres(self.conn, self.pg.schema)
+
+    def names(self, schema: SchemaInfo) -> Names:
+        return self.pg.names()
+
+    def recorded_versions(self) -> list[str]:
+        return recorded_versions_postgres(self.conn, self.pg)
+
+    def prepare(self) -> list[str]:
+        if schema_exists(self.conn, self.pg.schema):
+            return []
+        statement = f"CREATE SCHEMA IF NOT EXISTS {quote(self.pg.schema)}"
+        self.conn.execute(statement.encode())
+        return [statement]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.conn.transaction():
+            lock = f"openmemory-migrate:{self.pg.schema}"
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+            yield
+
+    def execute(self, statement: str) -> None:
+        self.conn.execute(statement.encode())
+
+    def count_rows(self, table: str) -> int:
+        row = self.conn.execute(f"SELECT count(*) FROM {table}".encode()).fetchone()  # names come from PgNames
+        return int(str(row[0])) if row else 0
+
+    def record_version(self, version: str, applied_at_ms: int) -> None:
+        table = sql.Identifier(self.pg.schema, "schema_version")
+        create = sql.SQL("CREATE TABLE IF NOT EXISTS {} (version TEXT PRIMARY KEY, applied_at BIGINT)")
+        self.conn.execute(create.format(table))
+        insert = sql.SQL("INSERT INTO {} (version, applied_at) VALUES (%s, %s) ON CONFLICT (version) DO NOTHING")
+        self.conn.execute(insert.format(table), (version, applied_at_ms))
+
+    def failure(self, head: str, exc: Exception) -> OpenMemoryError:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            return MigrationError(
+                f"{head}: {text}; the connecting role may not change schema {self.pg.schema!r} (its tables belong "
+                f"to another role): run `opm migrate` as the owner, or grant ownership to this role"
+            )
+        if isinstance(exc, psycopg.OperationalError):
+            return MigrationError(
+                f"{head}: the PostgreSQL connection failed ({text}); nothing of this version was kept, retry"
+            )
+        return MigrationError(f"{head}: {text}")
 
 
 def plan_status_postgres(conn: psycopg.Connection[tuple[object, ...]], names: PgNames) -> list[VersionStatus]:
     """Applied/pending state of every known version, judged on the live schema (read-only)."""
-    schema = inspect_postgres(conn, names.schema)
-    recorded = set(recorded_versions_postgres(conn, names))
-    out = []
-    for module in MIGRATIONS:
-        steps = live_steps(module, module.plan_postgres(schema, names.names()), recorded)
-        out.append(VersionStatus(module.VERSION, module.DESCRIPTION, module.VERSION in recorded, len(steps)))
-    return out
-
-
-# -- applying ------------------------------------------------------------------------------------------------
+    return plan_status(PostgresDialect(conn, names))
 
 
 def migrate_postgres(
     conn: psycopg.Connection[tuple[object, ...]],
     names: PgNames,
     *,
-    say: Say = _say_nothing,
+    say: Say | None = None,
     on_step: StepHook | None = None,
     now_ms: Callable[[], int] | None = None,
     dry_run: bool = False,
@@ -201,116 +238,12 @@ def migrate_postgres(
     """
     if not conn.autocommit:
         raise MigrationError("migrate_postgres needs an autocommit connection")
-    clock = now_ms or (lambda: int(time.time() * 1000))
+    dialect = PostgresDialect(conn, names)
+    quiet = say or (lambda _: None)
     if not dry_run:
-        return _migrate(conn, names, say, on_step, clock)
+        return migrate(dialect, say=quiet, on_step=on_step, now_ms=now_ms)
     report: MigrationReport | None = None
     with conn.transaction() as outer:
-        report = _migrate(conn, names, say, on_step, clock)
+        report = migrate(dialect, say=quiet, on_step=on_step, now_ms=now_ms)
         raise psycopg.Rollback(outer)
     return report
-
-
-def _migrate(
-    conn: psycopg.Connection[tuple[object, ...]],
-    names: PgNames,
-    say: Say,
-    on_step: StepHook | None,
-    clock: Callable[[], int],
-) -> MigrationReport:
-    say("Checking for pending migrations...")
-    recorded = recorded_versions_postgres(conn, names)
-    current = current_version(recorded)
-    say(f"Current database version: {current or 'none'}")
-    if current is not None and version_key(current) > version_key(LATEST):
-        raise SchemaTooNew(names.location, current, LATEST)
-    statements: list[str] = []
-    if not schema_exists(conn, names.schema):
-        statement = f"CREATE SCHEMA IF NOT EXISTS {quote(names.schema)}"
-        _execute(conn, statement, names, "schema")
-        statements.append(statement)
-    applied: list[str] = []
-    for module in MIGRATIONS:
-        if _apply_one(conn, module, names, say, on_step, clock, statements):
-            applied.append(module.VERSION)
-    if not applied:
-        say("No pending migrations: the database is up to date")
-    say("All migrations completed")
-    return MigrationReport(current, tuple(applied), tuple(statements))
-
-
-def _apply_one(
-    conn: psycopg.Connection[tuple[object, ...]],
-    module: ModuleType,
-    names: PgNames,
-    say: Say,
-    on_step: StepHook | None,
-    clock: Callable[[], int],
-    statements: list[str],
-) -> bool:
-    version: str = module.VERSION
-    ran = False
-    try:
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"openmemory-migrate:{names.schema}",))
-            schema = inspect_postgres(conn, names.schema)
-            recorded = recorded_versions_postgres(conn, names)
-            steps: list[Step] = live_steps(module, module.plan_postgres(schema, names.names()), recorded)
-            if not steps and version in recorded:
-                return False
-            say(f"Running migration: {version} - {module.DESCRIPTION}")
-            if not steps:
-                say(f"Migration {version} already in effect, recording it")
-            for index, step in enumerate(steps):
-                if step.verify_same_rows is not None:
-                    _verify_same_rows(conn, *step.verify_same_rows)
-                conn.execute(step.sql.encode())
-                statements.append(step.sql)
-                if on_step is not None:
-                    on_step(version, index, step)
-            table = sql.Identifier(names.schema, "schema_version")
-            conn.execute(
-                sql.SQL("CREATE TABLE IF NOT EXISTS {} (version TEXT PRIMARY KEY, applied_at BIGINT)").format(table)
-            )
-            conn.execute(
-                sql.SQL("INSERT INTO {} (version, applied_at) VALUES (%s, %s) ON CONFLICT (version) DO NOTHING").format(
-                    table
-                ),
-                (version, clock()),
-            )
-            ran = True
-    except psycopg.Error as exc:
-        say(f"ERROR: {exc}")
-        raise MigrationError(_failure_message(f"migration {version} failed and was rolled back", exc, names)) from exc
-    if ran:
-        say(f"Migration {version} completed successfully")
-    return ran
-
-
-def _execute(conn: psycopg.Connection[tuple[object, ...]], statement: str, names: PgNames, what: str) -> None:
-    try:
-        conn.execute(statement.encode())
-    except psycopg.Error as exc:
-        raise MigrationError(_failure_message(f"creating the {what} failed", exc, names)) from exc
-
-
-def _failure_message(head: str, exc: psycopg.Error, names: PgNames) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        return (
-            f"{head}: {text}; the connecting role may not change schema {names.schema!r} (its tables belong to "
-            f"another role): run `opm migrate` as the owner, or grant ownership to this role"
-        )
-    if isinstance(exc, psycopg.OperationalError):
-        return f"{head}: the PostgreSQL connection failed ({text}); nothing of this version was kept, retry"
-    return f"{head}: {text}"
-
-
-def _verify_same_rows(conn: psycopg.Connection[tuple[object, ...]], source: str, copy: str) -> None:
-    # names come from PgNames (validated and quoted), never from input
-    row_source = conn.execute(f"SELECT count(*) FROM {source}".encode()).fetchone()
-    row_copy = conn.execute(f"SELECT count(*) FROM {copy}".encode()).fetchone()
-    n_source = row_source[0] if row_source else None
-    n_copy = row_copy[0] if row_copy else None
-    if n_source != n_copy:
-        raise MigrationError(f"copy of {source} has {n_copy} rows but the original has {n_source}; nothing was dropped")

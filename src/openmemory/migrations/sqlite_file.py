@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openmemory.errors import MigrationError, StoreUnavailable
-from openmemory.migrations.runner import MigrationReport, Say, StepHook, migrate_sqlite
+from openmemory.migrations.runner import MigrationReport, Say, StepHook
+from openmemory.migrations.sqlite import migrate_sqlite, plan_status_sqlite
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -157,15 +158,20 @@ def migrate_connection(
     on_step: StepHook | None = None,
 ) -> MigrationReport:
     """Migrate an open connection to ``path``, backing it up first when it has data and work is pending."""
-    from openmemory.migrations.runner import plan_status_sqlite
-
     try:
         pending = any(s.is_pending for s in plan_status_sqlite(conn, vector_table))
         if pending and make_backup and has_user_tables(conn):
             copy = backup_database(conn, path)
             if on_backup is not None:
                 on_backup(copy)
-        return migrate_sqlite(conn, location=str(path), vector_table=vector_table, say=say, on_step=on_step)
+        return migrate_sqlite(
+            conn,
+            location=str(path),
+            vector_table=vector_table,
+            say=say,
+            on_step=on_step,
+            on_lock=lambda _: locked_error(path, busy_timeout_ms),
+        )
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise locked_error(path, busy_timeout_ms) from exc

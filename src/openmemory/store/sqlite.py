@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
-from openmemory.migrations.runner import plan_status_sqlite, resolve_vector_table
 from openmemory.migrations.schema import inspect_sqlite
+from openmemory.migrations.sqlite import plan_status_sqlite, resolve_vector_table
 from openmemory.migrations.sqlite_file import (
     check_database_file,
     connect,

@@ -7,8 +7,9 @@ Variable names follow upstream OpenMemory (``OM_*``) so an existing ``.env`` kee
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,8 +28,14 @@ def _env(name: str, *more: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Runtime configuration, read from ``OM_*`` environment variables (and ``.env``)."""
 
+    # env_ignore_empty: `OM_EMBEDDINGS=` (set but empty) means "not set", as in a shell or a .env template
     model_config = SettingsConfigDict(
-        env_file=None, extra="ignore", populate_by_name=True, case_sensitive=False, frozen=True
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+        case_sensitive=False,
+        frozen=True,
+        env_ignore_empty=True,
     )
 
     # storage
@@ -184,10 +191,30 @@ class Settings(BaseSettings):
         try:
             return cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = str(first["loc"][0]) if first["loc"] else "?"
-            name = _variable_name(loc)
-            raise ConfigError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None
+            raise _config_error(exc) from None
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with ``changes`` applied and validated like any other value (the environment is not re-read).
+
+        Raises ConfigError naming the variable, exactly as ``load`` does.
+        """
+        try:
+            copy = type(self).model_validate({**self.model_dump(exclude_unset=True), **changes})
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+        return copy
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Settings:
+        """pydantic's copy, but an ``update`` is validated (pydantic would store it unchecked): see ``replace``."""
+        if update:
+            return self.replace(**update)
+        return super().model_copy(deep=deep)
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    loc = str(first["loc"][0]) if first["loc"] else "?"
+    return ConfigError(f"{_variable_name(loc)}: {first['msg']} (got {first.get('input')!r})")
 
 
 def _variable_name(field_or_alias: str) -> str:

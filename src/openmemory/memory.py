@@ -95,8 +95,8 @@ def settings_for(target: str | Path | None, settings: Settings | None = None) ->
         return base
     text = str(target)
     if text.startswith(("postgres://", "postgresql://")):
-        return base.model_copy(update={"metadata_backend": "postgres", "pg_url": text})
-    return base.model_copy(update={"metadata_backend": "sqlite", "db_path": Path(text)})
+        return base.replace(metadata_backend="postgres", pg_url=text)
+    return base.replace(metadata_backend="sqlite", db_path=Path(text))
 
 
 def _covers(existing_project: str | None, project: str | None) -> bool:

@@ -55,7 +55,7 @@ def serve(
     settings = load_settings(host=host, port=port, db_path=db)
     if "recall_flush_ms" not in settings.model_fields_set:
         # A server coalesces query-time reinforcement (see openmemory/recall.py) unless told otherwise.
-        settings = settings.model_copy(update={"recall_flush_ms": SERVER_RECALL_FLUSH_MS})
+        settings = settings.replace(recall_flush_ms=SERVER_RECALL_FLUSH_MS)
     check_bind(settings, settings.host)
     if KeyRing(settings).is_local:
         typer.secho(f"WARNING: {LOCAL_MODE_WARNING}", fg=typer.colors.YELLOW, err=True, bold=True)

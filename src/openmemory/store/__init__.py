@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from openmemory.config import Settings
+from openmemory.errors import ConfigError
 from openmemory.store.base import MemoryFilter, Store, UserStats
 
-__all__ = ["MemoryFilter", "Store", "UserStats", "open_store"]
+__all__ = ["MemoryFilter", "Store", "UserStats", "open_store", "require_postgres"]
+
+POSTGRES_EXTRA = "pip install 'openmemory-py[postgres]'"
+
+
+def require_postgres() -> None:
+    """Raise ConfigError, naming the install command, when the `postgres` extra (psycopg) is not installed."""
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"OM_METADATA_BACKEND=postgres needs the PostgreSQL driver, which is not installed: {POSTGRES_EXTRA}"
+        ) from None
 
 
 def open_store(settings: Settings) -> Store:
     """Open (and, unless OM_AUTO_MIGRATE=false, migrate) the configured database."""
     if settings.metadata_backend == "postgres":
+        require_postgres()
         from openmemory.store.postgres import PostgresStore
 
         store: Store = PostgresStore.open(settings)

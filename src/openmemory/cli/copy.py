@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from openmemory.cli.console import fail, handles_errors, load_settings
+from openmemory.upgrade import copy_to_postgres
 
 SQLITE_PREFIX = "sqlite:"
 PG_PREFIXES = ("postgresql://", "postgres://")
@@ -42,8 +43,6 @@ def copy(
     settings = load_settings(
         metadata_backend="postgres", pg_url=target, pg_create_db=True if create_db else None, db_path=path
     )
-    from openmemory.store.postgres_copy import copy_sqlite_to_postgres
-
-    report = copy_sqlite_to_postgres(path, settings, say=lambda line: typer.echo(f"[COPY] {line}"))
+    report = copy_to_postgres(path, settings, say=lambda line: typer.echo(f"[COPY] {line}"))
     total = sum(report.rows.values())
     typer.echo(f"[SUCCESS] Copied {report.rows.get('memories', 0)} memories ({total} rows) from {path}")

@@ -12,8 +12,7 @@ from rich.table import Table
 
 from openmemory.cli.console import handles_errors, load_settings
 from openmemory.migrations.runner import VersionStatus
-from openmemory.migrations.sqlite import plan_status_sqlite
-from openmemory.migrations.sqlite_file import check_database_file, connect, dry_run, migrate_file
+from openmemory.upgrade import migrate_database, schema_status
 
 BANNER = "OpenMemory Database Migration Tool"
 
@@ -43,46 +42,30 @@ def migrate(
 
     Safe to re-run: versions already in effect are skipped, and versions recorded as applied but left
     unfinished (as upstream's tool can leave them) are completed. Each version runs in one transaction.
+    With OM_METADATA_BACKEND=postgres it migrates the OM_PG_SCHEMA schema; a dry run there
+    executes every statement in a transaction that is rolled back (no backup file is written).
     """
     settings = load_settings(db_path=db)
-    if settings.metadata_backend == "postgres":
-        from openmemory.cli.migrate_postgres import migrate_postgres
-
-        migrate_postgres(settings, status=status, dry_run=dry_run_)
-        return
-    path = settings.db_path
     if status:
-        _print_status(path, settings.busy_timeout_ms, settings.vector_table)
+        found = schema_status(settings)
+        print_status(found.versions, found.location)
         return
-    check_database_file(path, must_exist=True, needs_write=not dry_run_)
-    typer.echo(f"{BANNER}\n")
+    report = migrate_database(
+        settings,
+        dry_run_only=dry_run_,
+        backup=backup,
+        say=_say,
+        on_start=lambda: typer.echo(f"{BANNER}\n"),
+        on_backup=lambda copy: _say(f"Backup written to {copy}"),
+    )
     if dry_run_:
-        report = dry_run(path, busy_timeout_ms=settings.busy_timeout_ms, vector_table=settings.vector_table, say=_say)
         typer.echo("\n-- SQL that `opm migrate` would run (nothing was changed):")
         for sql in report.statements:
             typer.echo(f"{sql};")
         return
-    report = migrate_file(
-        path,
-        busy_timeout_ms=settings.busy_timeout_ms,
-        vector_table=settings.vector_table,
-        make_backup=backup,
-        say=_say,
-        on_backup=lambda copy: _say(f"Backup written to {copy}"),
-    )
-    if report.applied and _has_legacy_vectors(path, settings.busy_timeout_ms):
+    if report.kept_upstream_vectors:
         _say("Vectors from upstream's embedder were kept; run `opm reembed` to rebuild them for search")
     typer.echo("\n[SUCCESS] Migration completed")
-
-
-def _print_status(path: Path, busy_timeout_ms: int, vector_table: str | None) -> None:
-    check_database_file(path, must_exist=True, needs_write=False)
-    conn = connect(path, busy_timeout_ms=busy_timeout_ms, read_only=True)
-    try:
-        rows = plan_status_sqlite(conn, vector_table)
-    finally:
-        conn.close()
-    print_status(rows, str(path))
 
 
 def print_status(rows: Sequence[VersionStatus], where: str) -> None:
@@ -101,16 +84,3 @@ def print_status(rows: Sequence[VersionStatus], where: str) -> None:
     Console(width=120).print(table)
     pending = [r.version for r in rows if r.is_pending]
     typer.echo(f"pending: {', '.join(pending)}" if pending else "pending: none (up to date)")
-
-
-def _has_legacy_vectors(path: Path, busy_timeout_ms: int) -> bool:
-    conn = connect(path, busy_timeout_ms=busy_timeout_ms, read_only=True)
-    try:
-        meta = conn.execute("SELECT value FROM om_meta WHERE key = 'embed_model'").fetchone()
-        if meta is not None:
-            return False
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        vt = "vectors" if "vectors" in tables else "openmemory_vectors"
-        return conn.execute(f"SELECT 1 FROM {vt} LIMIT 1").fetchone() is not None
-    finally:
-        conn.close()

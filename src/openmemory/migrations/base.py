@@ -40,6 +40,7 @@ class Names:
     bare_embed_logs: str
     bare_temporal_facts: str
     bare_temporal_edges: str
+    om_meta: str = "om_meta"  # ours (2.0.0): the embedder record
 
     @classmethod
     def sqlite(cls, vector_table: str) -> Names:

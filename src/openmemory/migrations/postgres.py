@@ -82,6 +82,7 @@ class PgNames:
             bare_embed_logs=f["embed_logs"],
             bare_temporal_facts=f["temporal_facts"],
             bare_temporal_edges=f["temporal_edges"],
+            om_meta=q("om_meta"),
         )
 
 
@@ -191,9 +192,9 @@ class PostgresDialect:
     def execute(self, statement: str) -> None:
         self.conn.execute(statement.encode())
 
-    def count_rows(self, table: str) -> int:
-        row = self.conn.execute(f"SELECT count(*) FROM {table}".encode()).fetchone()  # names come from PgNames
-        return int(str(row[0])) if row else 0
+    def scalar(self, query: str) -> object:
+        row = self.conn.execute(query.encode()).fetchone()  # built from PgNames, never from input
+        return row[0] if row else None
 
     def record_version(self, version: str, applied_at_ms: int) -> None:
         table = sql.Identifier(self.pg.schema, "schema_version")

@@ -63,7 +63,9 @@ class Dialect(Protocol):
 
     def execute(self, sql: str) -> None: ...
 
-    def count_rows(self, table: str) -> int: ...
+    def scalar(self, query: str) -> object:
+        """The first column of the first row of a query built from ``Names`` (None without a row)."""
+        ...
 
     def record_version(self, version: str, applied_at_ms: int) -> None: ...
 
@@ -97,6 +99,8 @@ class MigrationReport:
     current: str | None
     applied: tuple[str, ...]
     statements: tuple[str, ...]
+    # vectors written by upstream's embedder are still there (no embedder recorded yet): `opm reembed` rebuilds them
+    kept_upstream_vectors: bool = False
 
 
 def _say_nothing(_: str) -> None:
@@ -163,7 +167,19 @@ def migrate(
     if not applied:
         say("No pending migrations: the database is up to date")
     say("All migrations completed")
-    return MigrationReport(current, tuple(applied), tuple(statements))
+    kept = bool(applied) and _has_upstream_vectors(dialect)
+    return MigrationReport(current, tuple(applied), tuple(statements), kept)
+
+
+def _has_upstream_vectors(dialect: Dialect) -> bool:
+    """Vectors exist but no embedder is recorded: they were written by upstream's (or are about to be claimed)."""
+    schema = dialect.inspect()
+    names = dialect.names(schema)
+    if not schema.has_table(names.bare_vectors):
+        return False
+    if dialect.scalar(f"SELECT value FROM {names.om_meta} WHERE key = 'embed_model'") is not None:
+        return False
+    return dialect.scalar(f"SELECT 1 FROM {names.vectors} LIMIT 1") is not None
 
 
 def _apply_one(
@@ -206,6 +222,6 @@ def _apply_one(
 
 
 def _verify_same_rows(dialect: Dialect, source: str, copy: str) -> None:
-    n_source, n_copy = dialect.count_rows(source), dialect.count_rows(copy)
+    n_source, n_copy = (dialect.scalar(f"SELECT count(*) FROM {table}") for table in (source, copy))
     if n_source != n_copy:
         raise MigrationError(f"copy of {source} has {n_copy} rows but the original has {n_source}; nothing was dropped")

@@ -90,9 +90,9 @@ class SQLiteDialect:
     def execute(self, sql: str) -> None:
         self.conn.execute(sql)
 
-    def count_rows(self, table: str) -> int:
-        (n,) = self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # names come from Names, not input
-        return int(n)
+    def scalar(self, query: str) -> object:
+        row = self.conn.execute(query).fetchone()  # built from Names, never from input
+        return row[0] if row else None
 
     def record_version(self, version: str, applied_at_ms: int) -> None:
         self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version TEXT PRIMARY KEY, applied_at INTEGER)")

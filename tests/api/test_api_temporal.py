@@ -57,6 +57,7 @@ def test_supersession_current_and_point_in_time_over_http(alice: httpx.Client) -
         "project_id": None,
     }  # fmt: skip
     assert facts["facts"][0]["valid_to"] == "2024-06-01T08:59:59.999Z" and facts["facts"][0]["id"] == first["id"]
+    assert alice.get(f"/api/temporal/fact/{first['id']}").json()["fact"] == facts["facts"][0]
     history = alice.get(f"/api/temporal/subject/{subject}", params={"include_historical": "true"}).json()
     assert [f["object"] for f in history["facts"]] == ["Globex", "Acme"] and history["count"] == 2
 
@@ -126,6 +127,7 @@ def test_another_tenants_facts_are_invisible_on_every_route(alice: httpx.Client,
     assert bob.get("/api/temporal/volatile", params=p).json()["volatile_facts"][0]["change_count"] == 2
     unknown = str(uuid.uuid4())
     for fact_id in (theirs["id"], unknown):
+        assert alice.get(f"/api/temporal/fact/{fact_id}").status_code == 404
         assert alice.patch(f"/api/temporal/fact/{fact_id}", json={"confidence": 0.1}).status_code == 404
         assert alice.delete(f"/api/temporal/fact/{fact_id}").status_code == 404
     assert (

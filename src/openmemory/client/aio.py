@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 
 from openmemory.client import calls
+from openmemory.client.facts import AsyncClientFacts
 from openmemory.models import AddResult, Hit, ImportResult, MemoryRecord, SourceMemory
 
 T = TypeVar("T")
@@ -29,6 +30,8 @@ class AsyncClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=calls.headers_for(api_key), timeout=timeout_s, transport=transport
         )
+        self.facts = AsyncClientFacts(self._run)
+        """Temporal facts over /api/temporal/* (client/facts.py)."""
 
     async def _run(self, call: calls.Call[T]) -> T:
         try:

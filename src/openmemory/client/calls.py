@@ -14,7 +14,9 @@ from urllib.parse import quote
 import httpx
 
 from openmemory.errors import (
+    Conflict,
     EmbedderError,
+    FactNotFound,
     InvalidInput,
     NotFound,
     OpenMemoryError,
@@ -228,6 +230,10 @@ def error_of(call: Call[Any], response: httpx.Response) -> OpenMemoryError:
         return TenantMismatch(call.user_id)
     if code == "not_found" and call.memory_id is not None:
         return NotFound(call.memory_id)
+    if code == "fact_not_found":
+        return FactNotFound(call.memory_id or "")
+    if code == "conflict":
+        return Conflict(message)
     if code == "unauthorized":
         return Unauthenticated(message)
     if code in INVALID_CODES:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 
 from openmemory.client import calls
+from openmemory.client.facts import ClientFacts
 from openmemory.models import AddResult, Hit, ImportResult, MemoryRecord, SourceMemory
 
 T = TypeVar("T")
@@ -36,6 +37,8 @@ class Client:
         self._http = httpx.Client(
             base_url=self.base_url, headers=calls.headers_for(api_key), timeout=timeout_s, transport=transport
         )
+        self.facts = ClientFacts(self._run)
+        """Temporal facts over /api/temporal/* (client/facts.py)."""
 
     def _run(self, call: calls.Call[T]) -> T:
         try:

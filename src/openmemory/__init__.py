@@ -3,8 +3,10 @@
 from openmemory.config import Settings
 from openmemory.errors import (
     ConfigError,
+    Conflict,
     EmbedderError,
     EmbedderMismatch,
+    FactNotFound,
     InvalidInput,
     MigrationError,
     NotFound,
@@ -18,13 +20,30 @@ from openmemory.errors import (
     UnknownSector,
 )
 from openmemory.memory import Memory
-from openmemory.models import SECTORS, AddResult, Hit, MemoryRecord, ScoreParts, UserRecord, Waypoint
+from openmemory.models import (
+    SECTORS,
+    AddResult,
+    Fact,
+    FactComparison,
+    FactEdge,
+    Hit,
+    MemoryRecord,
+    ScoreParts,
+    TimelineEntry,
+    UserRecord,
+    Waypoint,
+)
 
 __all__ = [
     "AddResult",
     "ConfigError",
+    "Conflict",
     "EmbedderError",
     "EmbedderMismatch",
+    "Fact",
+    "FactComparison",
+    "FactEdge",
+    "FactNotFound",
     "Hit",
     "InvalidInput",
     "Memory",
@@ -40,6 +59,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "TenantMismatch",
+    "TimelineEntry",
     "Unauthenticated",
     "UnknownSector",
     "UserRecord",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openmemory.store.ann_index import RETRAIN_GROWTH, OwnerAnn, index_path
+from openmemory.store.ann_index import OwnerAnn, index_path
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
@@ -52,6 +52,7 @@ class OwnerCaches:
         self._lock = threading.Lock()
         self._ann_dir = ann_dir
         self._ann_min = max(1, ann_min_memories)
+        self._stale: dict[tuple[str | None, int], tuple[int, str, OwnerAnn]] = {}
         self._vectors = VectorIndex()
         self._lexicons = LexicalIndex()
         self._seen: dict[str | None, int] = {}
@@ -117,15 +118,11 @@ class OwnerCaches:
         """Make the user's cached matrix at ``dim`` current; returns a private, uncached matrix instead in the
         rare case that a writer moved on while it was loading (the next read rebuilds the cache).
 
-        An exact matrix that grew past the approximate-index threshold, or an index that outgrew its trained
-        centroids, is reloaded as a (re)trained approximate index."""
+        An exact matrix that grew past the approximate-index threshold is reloaded as an approximate index."""
         self._current(conn, user_id)
         cached = self._vectors.get(user_id, dim)
         if cached is not None:
-            grown = (isinstance(cached, UserMatrix) and len(cached) >= self._ann_min) or (
-                isinstance(cached, OwnerAnn) and cached.needs_retraining()
-            )
-            if not grown:
+            if not (isinstance(cached, UserMatrix) and len(cached) >= self._ann_min):
                 return None
             with self._lock:
                 self._vectors.drop_owner_dim(user_id, dim)
@@ -174,44 +171,81 @@ class OwnerCaches:
         return seen == snap_gen
 
     def _drop(self, user_id: str | None) -> None:
+        """Forget the owner's structures (caller holds the lock); approximate indexes are set aside with the
+        generation they reflect, to be caught up rather than rebuilt on the next load."""
+        seen = self._seen.get(user_id)
+        if seen is not None:
+            for (owner, dim), index in self._vectors.items():
+                if owner == user_id and isinstance(index, OwnerAnn):
+                    self._stale[(owner, dim)] = (seen, index.model, index)
         self._checked.pop(user_id, None)
         self._vectors.drop_user(user_id)
         self._lexicons.drop_user(user_id)
         self._seen.pop(user_id, None)
 
     def _load_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> tuple[int, OwnerVectors]:
-        """The owner's vectors at ``dim``: an exact matrix, or past the threshold an approximate index (the
-        persisted one when its generation is current, else rebuilt, reusing persisted centroids if any)."""
+        """The owner's vectors at ``dim``: an exact matrix, or past the threshold an approximate index. That is
+        one this process set aside or the persisted one, brought up to date by comparing each memory's
+        ``updated_at`` with the one it holds; or, without either (or for another embedding model), built."""
         path = None if self._ann_dir is None else index_path(self._ann_dir, owner_key(user_id), dim)
+        with self._lock:
+            kept = self._stale.pop((user_id, dim), None)
+        where = "WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL"
         with _snapshot(conn):
             gen = _read_gen(conn, user_id)
-            (count,) = conn.execute(
-                "SELECT count(*) FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
-                (user_id, dim),
-            ).fetchone()
-            saved = _read_saved(path, dim) if count >= self._ann_min else None
-            if saved is not None and saved[0] == gen and saved[2] is not None:
-                return gen, saved[2]
+            (count,) = conn.execute(f"SELECT count(*) FROM memories {where}", (user_id, dim)).fetchone()
+            if count >= self._ann_min:
+                row = conn.execute("SELECT value FROM om_meta WHERE key = 'embed_model'").fetchone()
+                model = str(row[0]) if row else ""
+                if kept is None:
+                    kept = _read_saved(path)
+                if kept is not None and kept[1] == model and kept[2].dim == dim:
+                    ann = kept[2]
+                    if kept[0] != gen:
+                        self._catch_up(conn, ann, user_id, dim)
+                    ann.model = model
+                    if path is not None and ann.dirty:
+                        _save_quietly(ann, path, gen)
+                    return gen, ann
             rows = conn.execute(
-                "SELECT id, mean_vec, project_id FROM memories "
-                "WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
-                (user_id, dim),
+                f"SELECT id, mean_vec, project_id, updated_at FROM memories {where}", (user_id, dim)
             ).fetchall()
         if len(rows) < self._ann_min:
             matrix = UserMatrix(dim)
-            for memory_id, blob, project_id in rows:
+            for memory_id, blob, project_id, _ in rows:
                 matrix.put(memory_id, decode_vector(blob), project_id)
             return gen, matrix
-        vectors = np.frombuffer(b"".join(blob for _, blob, _ in rows), dtype=np.float32).reshape(len(rows), dim)
-        centroids = saved[1] if saved is not None else None
-        if centroids is not None and saved is not None and saved[3] * RETRAIN_GROWTH >= len(rows):
-            ann = OwnerAnn.from_centroids(centroids, saved[3])
-        else:
-            ann = OwnerAnn.train(vectors)
-        ann.fill([r[0] for r in rows], vectors, [r[2] for r in rows])
+        ann = OwnerAnn(dim)
+        ann.model = model
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+        ann.fill([r[0] for r in rows], vectors, [r[2] for r in rows], [int(r[3] or 0) for r in rows])
         if path is not None:
             _save_quietly(ann, path, gen)
         return gen, ann
+
+    @staticmethod
+    def _catch_up(conn: sqlite3.Connection, ann: OwnerAnn, user_id: str | None, dim: int) -> None:
+        """Apply to ``ann`` the writes it missed: rows whose updated_at differs or that it lacks are re-read
+        and put, memories that are gone are removed (inside the caller's read snapshot)."""
+        current = conn.execute(
+            "SELECT id, updated_at FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+            (user_id, dim),
+        ).fetchall()
+        present = {memory_id for memory_id, _ in current}
+        for memory_id in ann.memory_ids():
+            if memory_id not in present:
+                ann.remove(memory_id)
+        changed = [memory_id for memory_id, stamp in current if ann.stamp(memory_id) != int(stamp or 0)]
+        for start in range(0, len(changed), 500):
+            chunk = changed[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT id, mean_vec, project_id, updated_at FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
+                (*chunk, user_id),
+            ).fetchall()
+            if rows:
+                vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+                ann.fill([r[0] for r in rows], vectors, [r[2] for r in rows], [int(r[3] or 0) for r in rows])
 
     def save_indexes(self) -> None:
         """Persist the approximate indexes changed since they were loaded or saved (at close)."""
@@ -235,22 +269,21 @@ class OwnerCaches:
         return gen, lexicon
 
 
-def _read_saved(path: Path | None, dim: int) -> tuple[int, Vector, OwnerAnn | None, int] | None:
-    """(generation, centroids, index, trained size) of a persisted index; None when missing or unreadable."""
+def _read_saved(path: Path | None) -> tuple[int, str, OwnerAnn] | None:
+    """(generation, embedding model, index) of a persisted index; None when missing or unreadable."""
     if path is None or not path.exists():
         return None
     try:
-        gen, centroids, ann = OwnerAnn.load(path, dim)
+        return OwnerAnn.load(path)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         log.warning("ignoring unreadable vector index %s (%s); rebuilding it", path, exc)
         return None
-    return gen, centroids, ann, ann.trained_for if ann is not None else 0
 
 
 def _save_quietly(ann: OwnerAnn, path: Path, gen: int) -> None:
     """Persist; a failure (disk full, read-only directory) only costs a rebuild after the next restart."""
     try:
-        ann.save(path, gen)
+        ann.save(path, gen, ann.model)
     except OSError as exc:
         log.warning("could not save vector index %s: %s", path, exc)
 

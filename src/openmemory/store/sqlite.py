@@ -619,7 +619,7 @@ def _upsert(m: MemoryRecord, mean: Vector | None) -> Callable[[VectorIndex, Lexi
     def apply(vectors: VectorIndex, lexicons: LexicalIndex) -> None:
         vectors.remove(m.user_id, m.memory_id)
         if mean is not None:
-            vectors.put(m.user_id, m.memory_id, mean, m.project_id)
+            vectors.put(m.user_id, m.memory_id, mean, m.project_id, m.updated_at_ms)
         lexicons.put(m.user_id, m.memory_id, m.content, m.project_id)
 
     return apply

@@ -33,7 +33,8 @@ class UserMatrix:
     def __len__(self) -> int:
         return len(self._row_of)
 
-    def put(self, memory_id: str, vector: Vector, project_id: str | None = None) -> None:
+    def put(self, memory_id: str, vector: Vector, project_id: str | None = None, stamp: int = 0) -> None:
+        """Add or replace a row (``stamp``, the memory's updated_at, is for the approximate index)."""
         norm = float(np.linalg.norm(vector))
         row_vec = vector / norm if norm > 0 else vector
         row = self._row_of.get(memory_id)
@@ -119,11 +120,13 @@ class VectorIndex:
         with self._lock:
             return self._users.setdefault((user_id, dim), matrix)
 
-    def put(self, user_id: str | None, memory_id: str, vector: Vector, project_id: str | None = None) -> None:
+    def put(
+        self, user_id: str | None, memory_id: str, vector: Vector, project_id: str | None = None, stamp: int = 0
+    ) -> None:
         with self._lock:
             matrix = self._users.get((user_id, int(vector.shape[0])))
             if matrix is not None:
-                matrix.put(memory_id, vector, project_id)
+                matrix.put(memory_id, vector, project_id, stamp)
 
     def remove(self, user_id: str | None, memory_id: str) -> None:
         with self._lock:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -129,3 +131,14 @@ def test_another_processs_writes_reach_a_loaded_index(tmp_path: Path) -> None:
     finally:
         one.close()
         two.close()
+
+
+def test_the_store_and_then_the_embedding_model_load_in_one_process() -> None:
+    # usearch loaded before onnxruntime made onnxruntime's import segfault; the store now loads them in order
+    code = (
+        "import openmemory.store.sqlite\n"
+        "from openmemory.engine.embed.minilm import MiniLMEmbedder\n"
+        "print(MiniLMEmbedder(threads=1).embed(['a sentence']).shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "(1, 384)" in done.stdout, done.stderr

@@ -16,6 +16,7 @@ generation (``om_gen``) and the embedding model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -23,6 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# onnxruntime (the default embedder) must be loaded before usearch: the other order segfaults inside
+# onnxruntime's import (usearch 2.26 with onnxruntime 1.2x on x86-64 Linux); this order is tested.
+with contextlib.suppress(ImportError):
+    import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
 from usearch.index import Index
 
 from openmemory.store.codec import Vector

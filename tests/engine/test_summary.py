@@ -122,3 +122,8 @@ def test_preview_is_one_line_within_bounds(text: str, max_chars: int) -> None:
     out = preview(text, max_chars)
     assert len(out) <= max_chars
     assert "\n" not in out
+
+
+def test_a_time_past_year_9999_gives_an_unknown_date_not_an_error() -> None:
+    summary = summarize_user([_mem("m", "from the far future", days_ago=-100_000_000)], NOW)
+    assert "Last active: unknown date" in summary

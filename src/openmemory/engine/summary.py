@@ -138,6 +138,9 @@ def summarize_user(memories: Sequence[MemoryRecord], now_ms: int) -> str:
         parts.append("Most salient: " + "; ".join(previews) + ".")
 
     last = _last_active_ms(memories)
-    day = datetime.fromtimestamp(last / 1000, tz=UTC).strftime("%Y-%m-%d")
+    try:
+        day = datetime.fromtimestamp(last / 1000, tz=UTC).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):  # a client-supplied time past year 9999 (POST /memories)
+        day = "unknown date"
     parts.append(f"Last active: {day} ({_describe_age(now_ms, last)}).")
     return " ".join(parts)

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from openmemory import Memory, Settings
 from openmemory.migrations.sqlite import migrate_sqlite
 from openmemory.migrations.sqlite_file import migrate_file
-from tests.conftest import TEMPORAL_FILES, UPSTREAM_FILES
+from tests.conftest import TEMPORAL_FILES
 
 FACT_COLUMNS = "id, subject, predicate, object, valid_from, valid_to, confidence, last_updated, metadata"
 
@@ -147,19 +146,6 @@ def test_columns_indexes_and_triggers_we_do_not_know_survive_the_rebuild(upstrea
     assert {"my_fact_source", "my_fact_log", "idx_temporal_owner_fact"} <= names
     _insert_fact(path, "f-new", "dave", 1)
     assert _rows(path, "SELECT id FROM fact_log") == [("f-new",)]
-
-
-@pytest.mark.parametrize("name", UPSTREAM_FILES)
-def test_memory_opens_every_migrated_file_and_answers_queries(upstream_copy: Callable[[str], Path], name: str) -> None:
-    path = upstream_copy(name)
-    with Memory(path, settings=Settings.load(embeddings="synthetic")) as mem:
-        owners = set(mem.users())
-        total = sum(mem.count(user_id=u) for u in owners)
-        assert total in (70, 79)
-        owner = "alice" if "alice" in owners else None
-        first = mem.list(user_id=owner, limit=1)[0]
-        hits = mem.query(" ".join(first.content.split()[:6]), user_id=owner, k=5)
-        assert first.id in [h.memory.id for h in hits]
 
 
 def test_a_connection_enforcing_foreign_keys_migrates_and_keeps_enforcing(upstream_copy: Callable[[str], Path]) -> None:

@@ -56,6 +56,19 @@ def throwaway_schema(url: str, prefix: str = "omt") -> Iterator[str]:
         drop_schema(url, schema)
 
 
+@contextmanager
+def throwaway_database(url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the same server (so a test may use its ``public`` schema); dropped."""
+    name = unique_schema("omdb")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    try:
+        yield psycopg.conninfo.make_conninfo(url, dbname=name)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
 def pg_settings(url: str, schema: str, **more: object) -> Settings:
     return Settings.load(metadata_backend="postgres", pg_url=url, pg_schema=schema, **more)
 
@@ -70,7 +83,7 @@ def restore_dump(url: str, dump: str, schema: str, memories_table: str) -> None:
     text = re.sub(r"\bpublic\.openmemory_memories\b", f'"{schema}".{memories_table}', text)
     text = text.replace("public.", f'"{schema}".')
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"'.encode())
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())  # `public` exists in a new database
         with conn.transaction():
             _replay(conn, text.splitlines())
 

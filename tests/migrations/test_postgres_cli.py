@@ -46,7 +46,7 @@ def test_status_and_dry_run_change_nothing(env: dict[str, str]) -> None:
     assert PG_URL is not None
     before = snapshot(PG_URL, env["OM_PG_SCHEMA"])
     status = runner.invoke(app, ["migrate", "--status"], env=env)
-    assert status.exit_code == 0 and "pending: 1.2.0, 1.2.1, 1.3.0, 2.0.0, 2.1.0, 2.3.0" in status.output
+    assert status.exit_code == 0 and "pending: 1.2.0, 1.2.1, 1.3.0, 2.0.0, 2.1.0, 2.3.0, 2.4.0" in status.output
     dry = runner.invoke(app, ["migrate", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "-- SQL that `opm migrate` would run (nothing was changed):" in dry.output

@@ -23,11 +23,11 @@ from types import ModuleType
 from typing import Protocol
 
 from openmemory.errors import MigrationError, OpenMemoryError, SchemaTooNew
-from openmemory.migrations import v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0, v2_3_0
+from openmemory.migrations import v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0, v2_3_0, v2_4_0
 from openmemory.migrations.base import Names, Step
 from openmemory.migrations.schema import SchemaInfo
 
-MIGRATIONS: tuple[ModuleType, ...] = (v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0, v2_3_0)
+MIGRATIONS: tuple[ModuleType, ...] = (v1_2_0, v1_2_1, v1_3_0, v2_0_0, v2_1_0, v2_3_0, v2_4_0)
 LATEST = MIGRATIONS[-1].VERSION
 
 Say = Callable[[str], None]

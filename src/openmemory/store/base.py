@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.codec import Vector
@@ -42,6 +43,16 @@ class UserStats:
     avg_salience: float
     waypoints: int
     last_created_at_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMemory:
+    """A memory with what is stored beside it: its sector vectors, mean vector and outgoing waypoints."""
+
+    memory: MemoryRecord
+    vectors: tuple[SectorVector, ...] = ()
+    mean: Vector | None = None
+    waypoints: tuple[Waypoint, ...] = ()
 
 
 class Store(Protocol):
@@ -132,3 +143,31 @@ class Store(Protocol):
         ...
 
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]: ...
+
+    # export, import, backup (store/*_transfer.py)
+    def memory_ids(self, *, user_id: str | None) -> list[str]: ...
+    def get_vectors(
+        self, memory_ids: Sequence[str], *, user_id: str | None
+    ) -> dict[str, tuple[list[SectorVector], Vector | None]]: ...
+    def restore_memories(
+        self, items: Sequence[StoredMemory], *, user_id: str | None, embed_model: str
+    ) -> list[str]: ...
+    def maintenance_users(self) -> list[UserRecord]: ...
+    def maintenance_snapshot(self) -> AbstractContextManager[None]: ...
+    def maintenance_is_empty(self) -> bool: ...
+    def maintenance_wipe(self) -> None: ...
+
+
+@runtime_checkable
+class FileBackups(Protocol):
+    """A store in one file (SQLite): backups and restores go through the database's own online backup."""
+
+    def maintenance_backup(self, target: Path) -> None: ...
+    def maintenance_restore(self, source: Path) -> None: ...
+
+
+@runtime_checkable
+class TransactionalRestore(Protocol):
+    """A server store (PostgreSQL): a restore wipes and refills it inside one transaction."""
+
+    def maintenance_transaction(self) -> AbstractContextManager[None]: ...

@@ -29,7 +29,8 @@ from openmemory.config import Settings
 from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
-from openmemory.store.base import MemoryFilter, UserStats
+from openmemory.store import postgres_transfer
+from openmemory.store.base import MemoryFilter, StoredMemory, UserStats
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.postgres_connect import build_conninfo, connect, describe, enable_pgvector, open_pool, unavailable
 from openmemory.store.postgres_rows import (
@@ -625,6 +626,40 @@ class PostgresStore:
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
         rows = self._rows(f"SELECT type, count, ts FROM {self._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
         return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+
+    # -- export, import, backup (store/postgres_transfer.py) ----------------------------------------------------
+
+    def memory_ids(self, *, user_id: str | None) -> list[str]:
+        """Every memory id of the user, sorted."""
+        return postgres_transfer.memory_ids(self, user_id)
+
+    def get_vectors(
+        self, memory_ids: Sequence[str], *, user_id: str | None
+    ) -> dict[str, tuple[list[SectorVector], Vector | None]]:
+        """The sector vectors and mean vector of each listed memory of the user."""
+        return postgres_transfer.get_vectors(self, memory_ids, user_id)
+
+    def restore_memories(self, items: Sequence[StoredMemory], *, user_id: str | None, embed_model: str) -> list[str]:
+        """Insert the user's memories whose ids are free, as given (ids, times, vectors, waypoints); returns
+        the ids inserted. Never overwrites: a taken id is left out."""
+        return postgres_transfer.restore_memories(self, items, user_id, embed_model)
+
+    def maintenance_users(self) -> list[UserRecord]:
+        return postgres_transfer.users(self)
+
+    def maintenance_snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Reads of this thread inside the block see one consistent state (one REPEATABLE READ transaction)."""
+        return postgres_transfer.snapshot(self)
+
+    def maintenance_transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Writes of this thread inside the block commit together, or not at all."""
+        return self.session()
+
+    def maintenance_is_empty(self) -> bool:
+        return postgres_transfer.is_empty(self)
+
+    def maintenance_wipe(self) -> None:
+        postgres_transfer.wipe(self)
 
 
 def _first_line(exc: BaseException) -> str:

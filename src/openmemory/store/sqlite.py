@@ -26,7 +26,8 @@ from openmemory.migrations.sqlite_file import (
     migrate_connection,
 )
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
-from openmemory.store.base import MemoryFilter, UserStats
+from openmemory.store import sqlite_transfer
+from openmemory.store.base import MemoryFilter, StoredMemory, UserStats
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
@@ -611,6 +612,42 @@ class SQLiteStore:
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
         rows = self._query("SELECT type, count, ts FROM stats WHERE ts >= ? ORDER BY ts", (since_ms,))
         return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+
+    # -- export, import, backup (store/sqlite_transfer.py) ------------------------------------------------------
+
+    def memory_ids(self, *, user_id: str | None) -> list[str]:
+        """Every memory id of the user, sorted."""
+        return sqlite_transfer.memory_ids(self, user_id)
+
+    def get_vectors(
+        self, memory_ids: Sequence[str], *, user_id: str | None
+    ) -> dict[str, tuple[list[SectorVector], Vector | None]]:
+        """The sector vectors and mean vector of each listed memory of the user."""
+        return sqlite_transfer.get_vectors(self, memory_ids, user_id)
+
+    def restore_memories(self, items: Sequence[StoredMemory], *, user_id: str | None, embed_model: str) -> list[str]:
+        """Insert the user's memories whose ids are free, as given (ids, times, vectors, waypoints); returns
+        the ids inserted. Never overwrites: a taken id is left out."""
+        return sqlite_transfer.restore_memories(self, items, user_id, embed_model)
+
+    def maintenance_users(self) -> list[UserRecord]:
+        return sqlite_transfer.users(self)
+
+    def maintenance_snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Reads of this thread inside the block see one consistent state of the database."""
+        return sqlite_transfer.snapshot(self)
+
+    def maintenance_is_empty(self) -> bool:
+        return sqlite_transfer.is_empty(self)
+
+    def maintenance_wipe(self) -> None:
+        sqlite_transfer.wipe(self)
+
+    def maintenance_backup(self, target: Path) -> None:
+        sqlite_transfer.backup_to(self, target)
+
+    def maintenance_restore(self, source: Path) -> None:
+        sqlite_transfer.restore_from(self, source)
 
 
 def _upsert(m: MemoryRecord, mean: Vector | None) -> Callable[[VectorIndex, LexicalIndex], None]:

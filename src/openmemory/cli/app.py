@@ -21,7 +21,7 @@ def _root() -> None:
     """OpenMemory for Python: long-term, per-user memory for LLM agents."""
 
 
-for _name in ("migrate", "memories", "serve", "mcp", "copy", "bench", "maintenance", "imports", "facts"):
+for _name in ("migrate", "memories", "serve", "mcp", "copy", "bench", "maintenance", "imports", "facts", "transfer"):
     try:
         _module = import_module(f"openmemory.cli.{_name}")
     except ModuleNotFoundError as exc:  # a command module not written yet

@@ -51,7 +51,9 @@ def render_cli_md() -> str:
     commands = ["", "migrate", "serve", "mcp", "add", "query", "list", "get", "delete", "users", "stats", "reembed"]
     commands += ["bench", "bench locomo", "bench latency"]
     commands += ["facts"] + [f"facts {c}" for c in FACT_COMMANDS]
-    extra = [c for c in ("copy", "import") if runner.invoke(app, [c, "--help"]).exit_code == 0]
+    extra = [
+        c for c in ("copy", "export", "import", "backup", "restore") if runner.invoke(app, [c, "--help"]).exit_code == 0
+    ]
     lines = ["# The `opm` command", "", "Generated from `--help` by `python -m openmemory.docgen`.", ""]
     for command in commands + extra:
         result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}, color=False)

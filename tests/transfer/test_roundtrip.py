@@ -34,8 +34,9 @@ _dataset = st.dictionaries(_users, st.lists(_memory, min_size=1, max_size=4), mi
 
 def fill(mem: Memory, data: dict[str | None, list[dict[str, Any]]]) -> None:
     for user, memories in data.items():
-        for m in memories:
-            mem.add(m["content"], user_id=user, tags=m["tags"], metadata=m["meta"])
+        for i, m in enumerate(memories):
+            project = "project ü" if i % 2 else None
+            mem.add(m["content"], user_id=user, tags=m["tags"], metadata=m["meta"], project_id=project)
         first = mem.list(user_id=user, limit=1)[0]
         mem.reinforce(first.memory_id, user_id=user, boost=0.3)
 

@@ -59,10 +59,11 @@ def export(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Export users' memories, waypoints, summaries and facts as JSONL (openmemory-jsonl, version 1).
+    """Export users' memories, waypoints and summaries as JSONL (openmemory-jsonl, version 1).
 
-    The export is one consistent snapshot even while the database is being written to. Read it back with
-    `opm import --from jsonl FILE`, on this machine or another, into SQLite or PostgreSQL.
+    The export is one consistent snapshot even while the database is being written to.
+    Read it back with `opm import --from jsonl FILE`, on this machine or another,
+    into SQLite or PostgreSQL.
     """
     with open_memory(db) as mem:
         if out is None:
@@ -77,7 +78,7 @@ def export(
                 partial.unlink(missing_ok=True)
     typer.echo(
         f"exported {report.counts['memory']} memories of {len(report.per_user)} users "
-        f"({report.counts['user']} summaries, {report.counts['fact']} facts)" + (f" to {out}" if out else ""),
+        f"({report.counts['user']} user summaries)" + (f" to {out}" if out else ""),
         err=True,
     )
 
@@ -106,8 +107,8 @@ def backup(
 ) -> None:
     """Write a consistent backup of the whole database while it stays in use.
 
-    SQLite: a SQLite file made by SQLite's online backup. PostgreSQL: an openmemory-jsonl export with vectors,
-    read in one transaction.
+    SQLite: a SQLite file made by SQLite's online backup.
+    PostgreSQL: an openmemory-jsonl export with vectors, read in one transaction.
     """
     with open_memory(db) as mem, progress_bar("backing up") as advance:
         kind = transfer.backup(mem, file, force=force, progress=advance)

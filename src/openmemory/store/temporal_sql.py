@@ -309,5 +309,48 @@ class SqlFactStore:
         )
         return [RelatedFact(row_to_fact(r[:11]), row_to_edge(r[11:])) for r in rows]
 
+    # -- export and import (openmemory.transfer) --------------------------------------------------------------
+
+    def edges(self, *, user_id: str | None) -> list[FactEdge]:
+        """Every edge of the owner, by id."""
+        owner, args = owner_sql("user_id", user_id)
+        return [
+            row_to_edge(r)
+            for r in self._run.rows(f"SELECT {EDGE_COLUMNS} FROM {self._e} WHERE {owner} ORDER BY id", args)
+        ]
+
+    def restore(
+        self, facts: Sequence[Fact], edges: Sequence[FactEdge], *, user_id: str | None
+    ) -> tuple[list[str], list[str]]:
+        """Insert facts and edges exactly as given (no supersession), each only when its id (and, for a fact, its
+        subject, predicate, object and valid_from) is free and, for an edge, both ends are the owner's facts;
+        one transaction. Returns the ids of the facts and of the edges inserted."""
+        owner, args = owner_sql("user_id", user_id)
+        facts_in: list[str] = []
+        edges_in: list[str] = []
+        with self._run.transaction() as tx:
+            for f in facts:
+                if f.user_id != user_id or not self._run.accepts_id(f.fact_id):
+                    continue
+                if tx.execute(
+                    f"INSERT INTO {self._f} ({FACT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                    [f.fact_id, user_id, f.project_id, f.subject, f.predicate, f.object, f.valid_from_ms,
+                     f.valid_to_ms, f.confidence, f.last_updated_ms, _dump(f.metadata)],
+                ) == 1:  # fmt: skip
+                    facts_in.append(f.fact_id)
+            for e in edges:
+                ends = sorted({e.source_id, e.target_id})
+                if e.user_id != user_id or not all(self._run.accepts_id(i) for i in (e.edge_id, *ends)):
+                    continue
+                marks = ",".join("?" * len(ends))
+                found = tx.rows(f"SELECT count(*) FROM {self._f} WHERE id IN ({marks}) AND {owner}", [*ends, *args])
+                if int(found[0][0]) == len(ends) and tx.execute(
+                    f"INSERT INTO {self._e} ({EDGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                    [e.edge_id, user_id, e.source_id, e.target_id, e.relation_type, e.valid_from_ms, e.valid_to_ms,
+                     e.weight, _dump(e.metadata)],
+                ) == 1:  # fmt: skip
+                    edges_in.append(e.edge_id)
+        return facts_in, edges_in
+
     def maintenance_owners(self) -> list[str | None]:
         return [r[0] for r in self._run.rows(f"SELECT DISTINCT user_id FROM {self._f}")]

@@ -12,6 +12,7 @@ import pytest
 
 from openmemory.config import Settings
 from openmemory.memory import Memory
+from openmemory.store.temporal_base import FactQuery
 from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
 
 MakeMemory = Callable[..., Memory]
@@ -43,15 +44,18 @@ BACKENDS = [pytest.param(None, id="sqlite"), *PG_SERVERS]
 
 
 def rows_of(mem: Memory) -> dict[str, Any]:
-    """Everything a user could notice of a store, owner by owner: memories, vectors, waypoints, users rows."""
+    """Everything a user could notice of a store, owner by owner: memories, vectors, waypoints, users rows,
+    temporal facts and edges."""
     store = mem.store
     out: dict[str, Any] = {"users": sorted(store.maintenance_users(), key=lambda u: u.user_id)}
-    for owner in sorted(mem.users(), key=lambda u: (u is not None, u or "")):
+    for owner in sorted({*mem.users(), *store.facts.maintenance_owners()}, key=lambda u: (u is not None, u or "")):
         ids = store.memory_ids(user_id=owner)
         vectors = store.get_vectors(ids, user_id=owner)
         out[repr(owner)] = {
             "memories": [store.get_memories([i], user_id=owner)[i] for i in ids],
             "waypoints": sorted(store.waypoints_from(ids, user_id=owner), key=lambda w: (w.src_id, w.dst_id)),
+            "facts": sorted(store.facts.find(FactQuery(), user_id=owner), key=lambda f: f.fact_id),
+            "edges": store.facts.edges(user_id=owner),
             "vectors": {
                 i: (
                     [(v.sector, v.dim, v.vector.tobytes()) for v in vs],

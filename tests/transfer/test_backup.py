@@ -31,6 +31,10 @@ def _fill(mem: Memory) -> None:
     mem.add("system note about Lisbon", tags=["x"], metadata={"n": 1})
     mem.add("bob likes tea", user_id="bob")
     mem.reinforce(mem.list(user_id="bob")[0].memory_id, user_id="bob")
+    lisbon = mem.facts.add("Zoë", "lives_in", "Lisbon", user_id="zoë", valid_from=1_000)
+    porto = mem.facts.add("Zoë", "lives_in", "Porto", user_id="zoë", valid_from=2_000, metadata={"src": "chat"})
+    mem.facts.add_edge(lisbon.fact_id, porto.fact_id, "followed_by", user_id="zoë", weight=0.5)
+    mem.facts.add("system", "version", "2", valid_from=0)
 
 
 def _sqlite_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -39,6 +39,11 @@ def fill(mem: Memory, data: dict[str | None, list[dict[str, Any]]]) -> None:
             mem.add(m["content"], user_id=user, tags=m["tags"], metadata=m["meta"], project_id=project)
         first = mem.list(user_id=user, limit=1)[0]
         mem.reinforce(first.memory_id, user_id=user, boost=0.3)
+        lisbon = mem.facts.add(
+            first.content[:20], "lives_in", "Lisbon", user_id=user, valid_from=1_000, metadata={"ü": 1}
+        )
+        porto = mem.facts.add(first.content[:20], "lives_in", "Porto", user_id=user, valid_from=2_000, confidence=0.7)
+        mem.facts.add_edge(lisbon.fact_id, porto.fact_id, "followed_by", user_id=user, weight=0.5)
 
 
 def round_trip(source: Memory, target: Memory, path: Path, *, with_vectors: bool) -> None:

@@ -59,7 +59,7 @@ def export(
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Export users' memories, waypoints and summaries as JSONL (openmemory-jsonl, version 1).
+    """Export users' memories, waypoints, summaries and temporal facts as JSONL (openmemory-jsonl 1).
 
     The export is one consistent snapshot even while the database is being written to.
     Read it back with `opm import --from jsonl FILE`, on this machine or another,
@@ -78,7 +78,8 @@ def export(
                 partial.unlink(missing_ok=True)
     typer.echo(
         f"exported {report.counts['memory']} memories of {len(report.per_user)} users "
-        f"({report.counts['user']} user summaries)" + (f" to {out}" if out else ""),
+        f"({report.counts['user']} user summaries, {report.counts['fact']} temporal facts, "
+        f"{report.counts['edge']} edges)" + (f" to {out}" if out else ""),
         err=True,
     )
 
@@ -151,7 +152,14 @@ def _who(user_id: str | None) -> str:
 
 def _print_import(report: ImportReport) -> None:
     for user_id, tally in report.per_user.items():
-        typer.echo(f"  {_who(user_id)}: {tally.imported} imported, {tally.skipped} skipped, {tally.failed} failed")
+        facts = (
+            f"; facts {tally.facts} imported, {tally.facts_skipped} skipped"
+            if tally.facts or tally.facts_skipped
+            else ""
+        )
+        typer.echo(
+            f"  {_who(user_id)}: {tally.imported} imported, {tally.skipped} skipped, {tally.failed} failed{facts}"
+        )
     vectors = "re-embedded" if report.reembedded else "vectors kept"
     typer.echo(
         f"imported {report.imported} memories, skipped {report.skipped} already present, failed {report.failed} "

@@ -7,7 +7,7 @@ on SQLite, REPEATABLE READ on PostgreSQL), so a database that is being written t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -15,7 +15,8 @@ from openmemory import validate
 from openmemory.memory import Memory
 from openmemory.models import Waypoint
 from openmemory.store import Store
-from openmemory.transfer.format import Header, Line, dumps, memory_to_line, user_to_line
+from openmemory.store.temporal_base import FactQuery
+from openmemory.transfer.format import Header, Line, dumps, edge_to_line, fact_to_line, memory_to_line, user_to_line
 
 PAGE = 500
 Progress = Callable[[int, int], None]
@@ -75,6 +76,9 @@ def export_jsonl(
                     progress(counts["memory"], total)
             if progress is not None:
                 progress(counts["memory"], total)
+        for owner in owners:
+            counts["fact"] += _write_all(out, (fact_to_line(f) for f in store.facts.find(FactQuery(), user_id=owner)))
+            counts["edge"] += _write_all(out, (edge_to_line(e) for e in store.facts.edges(user_id=owner)))
         _write(out, {"kind": "end", "counts": counts})
     return ExportReport(counts, per_user)
 
@@ -84,7 +88,11 @@ def _owners(store: Store, user_ids: Sequence[str | None] | None) -> list[str | N
     if user_ids is not None:
         chosen = [validate.user_id(u) for u in user_ids]
     else:
-        chosen = [*store.maintenance_user_ids(), *(u.user_id for u in store.maintenance_users())]
+        chosen = [
+            *store.maintenance_user_ids(),
+            *(u.user_id for u in store.maintenance_users()),
+            *store.facts.maintenance_owners(),
+        ]
     return sorted(dict.fromkeys(chosen), key=lambda u: (u is not None, u or ""))
 
 
@@ -108,6 +116,14 @@ def _memory_lines(store: Store, owner: str | None, ids: list[str], with_vectors:
                 continue
             found = vectors.get(memory_id, ([], None)) if with_vectors else None
             yield memory_to_line(record, by_src.get(memory_id, []), found)
+
+
+def _write_all(out: TextIO, lines: Iterable[Line]) -> int:
+    n = 0
+    for line in lines:
+        _write(out, line)
+        n += 1
+    return n
 
 
 def _write(out: TextIO, line: Line) -> None:

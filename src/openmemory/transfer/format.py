@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openmemory.errors import SourceFormatError
-from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
+from openmemory.models import Fact, FactEdge, MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.base import StoredMemory
 from openmemory.store.codec import Vector, decode_vector, encode_vector
 
@@ -217,8 +217,46 @@ def line_to_stored(line: Line, *, with_vectors: bool) -> StoredMemory:
     return StoredMemory(m, sectors, None if mean is None else _vector(mean, None), waypoints)
 
 
+# -- temporal facts and their edges -------------------------------------------------------------------------------
+
+
+def fact_to_line(f: Fact) -> Line:
+    return {
+        "kind": "fact", "id": f.fact_id, "user_id": f.user_id, "project_id": f.project_id, "subject": f.subject,
+        "predicate": f.predicate, "object": f.object, "valid_from_ms": f.valid_from_ms, "valid_to_ms": f.valid_to_ms,
+        "confidence": f.confidence, "last_updated_ms": f.last_updated_ms, "metadata": f.metadata,
+    }  # fmt: skip
+
+
+def line_to_fact(line: Line) -> Fact:
+    return Fact(
+        fact_id=_str(line["id"]), user_id=_opt_str(line["user_id"]), project_id=_opt_str(line.get("project_id")),
+        subject=_str(line["subject"]), predicate=_str(line["predicate"]), object=_str(line["object"]),
+        valid_from_ms=_int(line["valid_from_ms"]), valid_to_ms=_opt_int(line.get("valid_to_ms")),
+        confidence=_float(line["confidence"]), last_updated_ms=_int(line.get("last_updated_ms", 0)),
+        metadata=_opt_dict(line.get("metadata")),
+    )  # fmt: skip
+
+
+def edge_to_line(e: FactEdge) -> Line:
+    return {
+        "kind": "edge", "id": e.edge_id, "user_id": e.user_id, "source_id": e.source_id, "target_id": e.target_id,
+        "relation_type": e.relation_type, "valid_from_ms": e.valid_from_ms, "valid_to_ms": e.valid_to_ms,
+        "weight": e.weight, "metadata": e.metadata,
+    }  # fmt: skip
+
+
+def line_to_edge(line: Line) -> FactEdge:
+    return FactEdge(
+        edge_id=_str(line["id"]), user_id=_opt_str(line["user_id"]), source_id=_str(line["source_id"]),
+        target_id=_str(line["target_id"]), relation_type=_str(line["relation_type"]),
+        valid_from_ms=_int(line["valid_from_ms"]), valid_to_ms=_opt_int(line.get("valid_to_ms")),
+        weight=_float(line["weight"]), metadata=_opt_dict(line.get("metadata")),
+    )  # fmt: skip
+
+
 def content_line(line: Line) -> str:
-    """The part of a memory line that ``--verify`` compares: everything but the vectors."""
+    """The part of a record line that ``--verify`` compares: everything but a memory's vectors."""
     return dumps({k: v for k, v in line.items() if k != "vectors"})
 
 
@@ -238,6 +276,16 @@ def _opt_str(value: Any) -> str | None:
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _opt_dict(value: Any) -> dict[str, Any] | None:
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
     return value
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from openmemory import validate
 from openmemory.engine.encode import encode_many
 from openmemory.memory import Memory
-from openmemory.models import SectorVector
+from openmemory.models import Fact, FactEdge, SectorVector
 from openmemory.store.base import StoredMemory
-from openmemory.transfer.format import line_to_stored, line_to_user
+from openmemory.transfer.format import line_to_edge, line_to_fact, line_to_stored, line_to_user
 from openmemory.transfer.reader import CheckedFile, check_file, records
 
 BATCH = 200
@@ -30,11 +30,14 @@ Progress = Callable[[int, int], None]
 
 @dataclass(slots=True)
 class UserTally:
-    """One user's outcome: memories imported, skipped (already there), failed."""
+    """One user's outcome: memories imported, skipped (already there), failed; temporal facts and edges."""
 
     imported: int = 0
     skipped: int = 0
     failed: int = 0
+    facts: int = 0
+    facts_skipped: int = 0
+    edges: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +106,41 @@ class _Importer:
         self.failures: list[Failure] = []
         self.users_restored = 0
         self.done = 0
+        self.facts: list[Fact] = []  # one owner's facts and edges, waiting to be written together
+        self.edges: list[FactEdge] = []
+
+    def _temporal(self, kind: str, line: dict[str, object]) -> None:
+        item: Fact | FactEdge = line_to_fact(line) if kind == "fact" else line_to_edge(line)
+        if self.wanted is not None and item.user_id not in self.wanted:
+            return
+        pending: list[Fact | FactEdge] = [*self.facts, *self.edges]
+        if pending and (pending[0].user_id != item.user_id or len(pending) >= BATCH):
+            self._flush_temporal()
+        if isinstance(item, Fact):
+            self.facts.append(item)
+        else:
+            self.edges.append(item)
+
+    def _flush_temporal(self) -> None:
+        """Write the pending facts, then the pending edges (the export writes an owner's edges after its facts)."""
+        pending: list[Fact | FactEdge] = [*self.facts, *self.edges]
+        if not pending:
+            return
+        owner = pending[0].user_id
+        facts_in, edges_in = self.store.facts.restore(self.facts, self.edges, user_id=owner)
+        tally = self.per_user.setdefault(owner, UserTally())
+        tally.facts += len(facts_in)
+        tally.facts_skipped += len(self.facts) - len(facts_in)
+        tally.edges += len(edges_in)
+        self.facts, self.edges = [], []
 
     def run(self) -> ImportReport:
         batch: list[StoredMemory] = []
         total = self.checked.counts["memory"]
         for kind, line in records(self.checked):
+            if kind in ("fact", "edge"):
+                self._temporal(kind, line)
+                continue
             if kind == "user":
                 self._user(line)
             elif kind == "memory":
@@ -120,6 +153,7 @@ class _Importer:
                 batch.append(item)
         if batch:
             self._flush(batch, total)
+        self._flush_temporal()
         return ImportReport(self.per_user, self.failures, self.users_restored, not self.reuse_vectors)
 
     def _user(self, line: dict[str, object]) -> None:

@@ -13,6 +13,8 @@ from openmemory.transfer.format import (
     KINDS,
     Header,
     Line,
+    line_to_edge,
+    line_to_fact,
     line_to_stored,
     line_to_user,
     parse_header,
@@ -78,6 +80,10 @@ def _check_record(line: Line, kind: str, header: Header, where: str) -> None:
             line_to_user(line)
         elif kind == "memory":
             line_to_stored(line, with_vectors=header.with_vectors)
+        elif kind == "fact":
+            line_to_fact(line)
+        else:
+            line_to_edge(line)
     except KeyError as exc:
         raise SourceFormatError(f"{where}: {kind} record has no field {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:

@@ -52,6 +52,7 @@ class Services:
     mem0: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     zep: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # user -> thread -> messages
     supermemory: list[dict[str, Any]] = field(default_factory=list)
+    zep_anonymous: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # v2 sessions without a user
     faults: dict[str, list[tuple[int, dict[str, str], str]]] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
     delay_s: float = 0.0
@@ -87,13 +88,19 @@ def _answer(services: Services, method: str, path: str, query: dict[str, str], b
     if path == "/api/v2/users-ordered":
         users, number = list(services.zep), int(query.get("pageNumber", 1))
         return {"users": [{"user_id": u} for u in _page(users, number)], "total_count": len(users), "row_count": 0}
+    if path == "/api/v2/sessions-ordered":
+        every = [(u, t) for u, threads in services.zep.items() for t in threads]
+        every += [(None, t) for t in services.zep_anonymous]
+        page = _page(every, int(query.get("page_number", 1)))
+        return {"sessions": [{"session_id": t, "user_id": u} for u, t in page], "total_count": len(every),
+                "response_count": len(page)}  # fmt: skip
     if path.startswith("/api/v2/users/") and path.endswith(("/threads", "/sessions")):
         user = unquote(path.split("/")[4])
         key = "thread_id" if path.endswith("/threads") else "session_id"
         return [{key: t, "user_id": user, "created_at": "2024-01-01T00:00:00Z"} for t in services.zep.get(user, {})]
     if path.startswith(("/api/v2/threads/", "/api/v2/sessions/")) and path.endswith("/messages"):
         thread = unquote(path.split("/")[4])
-        rows = next((ts[thread] for ts in services.zep.values() if thread in ts), [])
+        rows = next((ts[thread] for ts in [*services.zep.values(), services.zep_anonymous] if thread in ts), [])
         page = _page(rows, int(query.get("cursor", 1)))
         return {"messages": page, "row_count": len(page), "total_count": len(rows)}
     if path == "/v3/documents/list":

@@ -16,7 +16,7 @@ from openmemory.importers.supermemory import SupermemoryApi
 from openmemory.importers.target import LocalTarget
 from openmemory.importers.zep import ZepApi
 from openmemory.memory import Memory
-from tests.importers.services import KEY, USERS, Services
+from tests.importers.services import KEY, USERS, Services, zep_message
 
 NOW = 1_750_000_000_000
 
@@ -156,3 +156,13 @@ def test_an_interrupted_import_resumes_after_the_users_it_finished(
     assert {u: memory.count(user_id=u) for u in USERS} == {u: 10 for u in USERS}
     again.finish()
     assert not again.path.exists()
+
+
+def test_zep_v2_lists_every_session_and_one_without_a_user_goes_to_the_system_user(
+    memory: Memory, services: Services, service_url: str, tmp_path: Path
+) -> None:
+    services.zep_anonymous = {"s-anon": [zep_message("nobody", "s-anon", n) for n in range(4)]}
+    report = _import(_api("zep", service_url, [], "v2"), memory, tmp_path)
+    assert report.users[None].imported == 4 and memory.count(user_id=None) == 4
+    assert {u: memory.count(user_id=u) for u in USERS} == {u: 10 for u in USERS}
+    assert "GET /api/v2/sessions-ordered" in services.seen

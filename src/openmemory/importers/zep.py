@@ -1,11 +1,13 @@
 """Zep: users and their threads (current versions) or sessions (v2), each thread's messages one memory each.
 
 Shapes (help.getzep.com, SDK reference): ``GET /api/v2/users-ordered?pageNumber=&pageSize=`` answers
-``{users: [{user_id, ...}], total_count, row_count}``; ``GET /api/v2/users/{userId}/threads`` (v2:
-``/sessions``) a list of ``{thread_id | session_id, user_id, created_at}``; ``GET /api/v2/threads/{threadId}/messages``
-(v2: ``/sessions/{sessionId}/messages``) with ``limit`` and ``cursor`` (the page number, from 1) answers
-``{messages: [{uuid, role, role_type | role, name, content, metadata, created_at, updated_at}], row_count,
-total_count}``. Zep has no export format of its own: ``--file`` takes those answers put together (see docs/import.md).
+``{users: [{user_id, ...}], total_count, row_count}``; ``GET /api/v2/users/{userId}/threads`` (v2: ``/sessions``)
+a list of ``{thread_id | session_id, user_id, created_at}``; v2 lists every session, with or without a user, with
+``GET /api/v2/sessions-ordered?page_number=&page_size=`` (``{sessions, total_count, response_count}``).
+``GET /api/v2/threads/{threadId}/messages`` (v2: ``/sessions/{sessionId}/messages``) with ``limit`` and ``cursor``
+(the page number, from 1) answers ``{messages: [{uuid, role, role_type, name, content, metadata, created_at,
+updated_at}], row_count, total_count}``. Zep has no export format of its own: ``--file`` takes those answers put
+together (see docs/import.md).
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ class ZepApi:
         self._client.close()
 
     def scopes(self, users: Sequence[str] | None) -> list[Scope]:
-        return scopes_for(users, None if users else self._user_ids())
+        if users or self._threads == "sessions":  # v2 sessions may have no user: list them all instead
+            return scopes_for(users, None)
+        return scopes_for(users, self._user_ids())
 
     def _user_ids(self) -> list[str | None]:
         found: list[str | None] = []
@@ -87,10 +91,27 @@ class ZepApi:
         return found
 
     def read(self, scope: Scope) -> Iterator[SourceMemory]:
+        if scope.everyone:
+            yield from self._every_session()
+            return
         path = f"/api/v2/users/{quote(str(scope.user_id), safe='')}/{self._threads}"
         where = f"Zep GET {path}"
         for i, thread in enumerate(shape.items(self._client.get(path), THREAD_KEYS, where)):
             yield from self._messages(thread_id_of(thread, f"{where}[{i}]"), scope.user_id)
+
+    def _every_session(self) -> Iterator[SourceMemory]:
+        """v2: ``GET /api/v2/sessions-ordered``, each session under its own user (none: the system user)."""
+        seen = 0
+        for page_no in range(1, 1_000_000):
+            page = self._client.get("/api/v2/sessions-ordered", {"page_number": page_no, "page_size": self._page_size})
+            where = f"Zep GET /api/v2/sessions-ordered page {page_no}"
+            sessions = shape.items(page, ("sessions",), where)
+            for i, session in enumerate(sessions):
+                user_id = shape.text(session, ("user_id",), f"{where}[{i}]", required=False)
+                yield from self._messages(thread_id_of(session, f"{where}[{i}]"), user_id)
+            seen += len(sessions)
+            if _is_last(page, len(sessions), seen, self._page_size):
+                return
 
     def _messages(self, thread_id: str, user_id: str | None) -> Iterator[SourceMemory]:
         path = f"/api/v2/{self._threads}/{quote(thread_id, safe='')}/messages"

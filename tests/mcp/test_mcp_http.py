@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import anyio
 import httpx
@@ -106,3 +107,42 @@ def test_mcp_needs_an_api_key_when_keys_are_configured(server_url: str) -> None:
         assert response.status_code == 401 and response.json()["err"] == "unauthorized"
     response = httpx.get(f"{server_url}/mcp", headers={"x-api-key": KEYS["alice"]})
     assert response.status_code == 405 and response.json()["error"]["code"] == -32600
+
+
+def test_facts_are_stored_and_queried_per_tenant_and_project(server_url: str) -> None:
+    async def scenario() -> None:
+        async with http_session(server_url, KEYS["alice"]) as mcp:
+            old = {"subject": "alice", "predicate": "lives_in", "object": "Porto", "valid_from": "2020-01-01T00:00:00Z"}
+            new = {"subject": "alice", "predicate": "lives_in", "object": "Lisbon",
+                   "valid_from": "2024-03-01T00:00:00Z", "confidence": 0.9}  # fmt: skip
+            stored = await call_json(mcp, "openmemory_store_project", content="Alice moved from Porto to Lisbon",
+                                     project_id="home", type="both", facts=[old, new])  # fmt: skip
+            assert [f["object"] for f in stored["temporal"]] == ["Porto", "Lisbon"]
+            assert stored["temporal"][0]["valid_from"] == "2020-01-01T00:00:00.000Z" and stored["hsg"]["id"]
+
+            now = await call_json(mcp, "openmemory_query", query="where does alice live", type="factual",
+                                  fact_pattern={"subject": "alice", "predicate": "lives_in"})  # fmt: skip
+            assert [(f["object"], f["valid_to"]) for f in now["factual"]] == [("Lisbon", None)]
+            texts, _ = await call(mcp, "openmemory_query", query="where", type="factual",
+                                  fact_pattern={"subject": "alice"}, at="2021-06-01T00:00:00Z")  # fmt: skip
+            assert texts[0].startswith("1. [fact] confidence=1") and texts[0].endswith("alice lives_in Porto")
+            assert json.loads(texts[1])["factual"][0]["valid_to"] == "2024-02-29T23:59:59.999Z"  # closed, kept
+
+            texts, _ = await call(mcp, "openmemory_query", query="Lisbon", type="unified",
+                                  fact_pattern={"subject": "alice"})  # fmt: skip
+            assert re.match(
+                r"Found \d+ contextual memories and 1 temporal facts\.\n\n=== Contextual Memories", texts[0]
+            )
+            assert "=== Temporal Facts ===\n1. [fact] confidence=0.9\nalice lives_in Lisbon" in texts[0]
+            assert stored["hsg"]["id"] in {m["id"] for m in json.loads(texts[1])["contextual"]}
+            other = await call_json(mcp, "openmemory_query", query="x", type="factual", project_id="work",
+                                    fact_pattern={"subject": "alice"})  # fmt: skip
+            assert other["factual"] == []  # the home project's facts stay in it
+
+            texts, is_error = await call(mcp, "openmemory_store", content="x", type="factual", facts=[new])
+            assert is_error and texts[0].startswith("Error: fact ")  # the same fact again: a conflict, said so
+        async with http_session(server_url, KEYS["bob"]) as bob:
+            texts, _ = await call(bob, "openmemory_query", query="alice", type="unified", fact_pattern={})
+            assert texts[0] == "No results found in either system."
+
+    anyio.run(scenario)

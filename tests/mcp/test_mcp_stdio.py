@@ -29,6 +29,8 @@ def test_stdio_server_lists_tools_stores_queries_and_stays_up_after_a_failing_ca
                 await mcp.call_tool("openmemory_query", {"query": "port", "k": 100})
             with pytest.raises(MCPError, match="Tool not found: openmemory_nope"):
                 await mcp.call_tool("openmemory_nope", {})
+            texts, is_error = await call(mcp, "openmemory_query", query="port", type="factual")
+            assert not is_error and texts[0] == "No temporal facts matched the query."
             listed = await call_json(mcp, "openmemory_list")
             assert [item["id"] for item in listed["items"]] == [memory_id]
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from openmemory.errors import InvalidInput, NotFound, TenantMismatch
 from openmemory.mcp import arguments as a
 from openmemory.memory import Memory
-from openmemory.models import SYSTEM_GLOBAL, AddResult, Hit, MemoryRecord
+from openmemory.models import SYSTEM_GLOBAL, AddResult, Fact, Hit, MemoryRecord
 
 PREVIEW_CHARS = 200
 LIST_PREVIEW_CHARS = 240
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TENANT_MISMATCH = (
     "tenant_mismatch: user_id does not match authenticated tenant; omit user_id or pass the tenant identifier"
 )
@@ -78,7 +79,8 @@ def iso(ms: int | None) -> str | None:
     """Epoch milliseconds as JavaScript's ``toISOString`` writes them (``2026-01-02T03:04:05.678Z``)."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    moment = EPOCH + timedelta(milliseconds=ms)  # also before 1970: facts may be back-dated
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 # -- openmemory_query --------------------------------------------------------------------------------------------
@@ -144,7 +146,21 @@ def query(memory: Memory, actor: Actor, args: a.QueryArgs) -> Reply:
 
 
 def _facts_at(memory: Memory, user: str | None, args: a.QueryArgs) -> list[dict[str, Any]]:
-    raise InvalidInput("temporal facts are not available in this version", field="type")
+    """The user's facts valid at ``at`` (default now) matching the pattern; an empty field matches any."""
+    pattern = args.fact_pattern or a.FactPattern.model_validate({})
+    facts = memory.facts.at(
+        user_id=user, project_id=args.project_id, subject=pattern.subject or None,
+        predicate=pattern.predicate or None, object=pattern.object or None, at=args.at, min_confidence=0.0,
+    )  # fmt: skip
+    return [_fact(f) for f in facts]
+
+
+def _fact(f: Fact) -> dict[str, Any]:
+    return {
+        "source": "temporal", "id": f.fact_id, "subject": f.subject, "predicate": f.predicate, "object": f.object,
+        "valid_from": iso(f.valid_from_ms), "valid_to": iso(f.valid_to_ms), "confidence": round(f.confidence, 4),
+        "content": f"{f.subject} {f.predicate} {f.object}", "project_id": f.project_id,
+    }  # fmt: skip
 
 
 # -- openmemory_store and openmemory_store_project ----------------------------------------------------------------
@@ -157,6 +173,10 @@ def _store(memory: Memory, user: str | None, project: str, args: a.StoreArgs) ->
             f"Facts array is required when type is '{args.type}'. Please provide at least one fact.", field="facts"
         )
     result: dict[str, Any] = {"type": args.type}
+    if args.type in ("factual", "both"):
+        # facts first: they are what a caller gets wrong (a bad date, a fact already stored), and a refused
+        # fact should not leave the memory half stored
+        result["temporal"] = _store_facts(memory, user, project, args)
     if args.type in ("contextual", "both"):
         added: AddResult = memory.add(
             args.content, user_id=user, tags=args.tags, metadata=args.metadata, project_id=project
@@ -165,13 +185,19 @@ def _store(memory: Memory, user: str | None, project: str, args: a.StoreArgs) ->
             "id": added.memory_id, "primary_sector": added.primary_sector, "sectors": list(added.sectors),
             "deduplicated": added.deduplicated,
         }  # fmt: skip
-    if args.type in ("factual", "both"):
-        result["temporal"] = _store_facts(memory, user, project, args)
     return {**result, "user_id": user, "project_id": project}
 
 
 def _store_facts(memory: Memory, user: str | None, project: str, args: a.StoreArgs) -> list[dict[str, Any]]:
-    raise InvalidInput("temporal facts are not available in this version", field="type")
+    stored = []
+    for new in args.facts or ():
+        f = memory.facts.add(
+            new.subject, new.predicate, new.object, user_id=user, project_id=project, valid_from=new.valid_from,
+            confidence=1.0 if new.confidence is None else new.confidence, metadata=args.metadata,
+        )  # fmt: skip
+        stored.append({"id": f.fact_id, "subject": f.subject, "predicate": f.predicate, "object": f.object,
+                       "valid_from": iso(f.valid_from_ms), "confidence": f.confidence})  # fmt: skip
+    return stored
 
 
 def store(memory: Memory, actor: Actor, args: a.StoreArgs) -> Reply:

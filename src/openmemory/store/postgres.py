@@ -5,7 +5,7 @@ costs the requests in flight at that moment (each fails with StoreUnavailable, i
 the server) and nothing after. Every user action is one transaction; every value is bound; every identifier is
 validated by Settings and quoted by psycopg. Owner scoping is ``user_id = %s``, or ``user_id IS NULL`` for the
 system/default user (both indexable), except in waypoints, whose primary key makes user_id NOT NULL: there the
-system user is stored as '' (see migrations/v1_2_0.PG_SYSTEM_OWNER and docs/postgres.md).
+system user is stored as '' (see postgres_vectors.PG_SYSTEM_OWNER and docs/postgres.md).
 
 Vector search is in ``postgres_vectors`` (pgvector or in-process matrices); lexical search uses PostgreSQL
 full-text search over ``to_tsvector('english', content)`` with the GIN index of migration 2.0.0.

@@ -20,8 +20,8 @@ from openmemory.errors import SchemaOutdated, StoreError
 from openmemory.migrations.schema import inspect_sqlite
 from openmemory.migrations.sqlite import plan_status_sqlite, resolve_vector_table
 from openmemory.migrations.sqlite_file import check_database_file, connect
-from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
 from openmemory.store.postgres import PostgresStore
+from openmemory.store.postgres_vectors import PG_SYSTEM_OWNER
 
 Say = Callable[[str], None]
 

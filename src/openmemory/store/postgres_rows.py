@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
 from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.base import MemoryFilter
+from openmemory.store.postgres_vectors import PG_SYSTEM_OWNER
 
 MAX_QUERY_WORDS = 64
 _WORD = re.compile(r"[^\W_]+")

@@ -29,7 +29,6 @@ import numpy as np
 import psycopg
 
 from openmemory.migrations.postgres import PgNames
-from openmemory.migrations.v1_2_0 import PG_SYSTEM_OWNER
 from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
@@ -44,6 +43,11 @@ EF_SEARCH_MIN = 40  # pgvector's default
 EF_SEARCH_MAX = 1000  # pgvector's maximum
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
+
+# The system/default user's key where a user_id column cannot be NULL (the waypoints primary key, om_vector_gen).
+# Migration 1.2.0 wrote the same value into existing waypoints; validate.user_id never accepts an empty id, so it
+# cannot collide with a real user.
+PG_SYSTEM_OWNER = ""
 
 
 def vector_literal(vector: Vector) -> str:

@@ -74,7 +74,7 @@ def run_reflection(memory: Memory, now_ms: int, *, min_memories: int = REFLECT_M
     """
     created = 0
     for user_id in memory.store.maintenance_user_ids():
-        recent = memory.store.all_mem_by_user(user_id, REFLECT_RECENT, 0)
+        recent = memory.store.all_mem_by_user(user_id=user_id, limit=REFLECT_RECENT, offset=0)
         if len(recent) < min_memories:
             continue
         for cluster in find_clusters(recent):

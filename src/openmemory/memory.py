@@ -340,7 +340,7 @@ class Memory:
         )
         vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
         waypoint = choose_waypoint(memory_id, [link] if link[0] else [], user_id=owner, now_ms=now)
-        self._store.insert_memory(record, vectors, enc.mean, waypoint, self._embedder.name)
+        self._store.insert_memory(record, vectors, enc.mean, waypoint, self._embedder.name, user_id=owner)
         return AddResult(memory_id, cls.primary, cls.sectors, deduplicated=False, chunks=enc.chunks)
 
     def update(
@@ -371,7 +371,7 @@ class Memory:
             vectors = [SectorVector(memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
             mean = enc.mean
         updated = replace(record, **changes)
-        self._store.replace_memory(updated, vectors, mean)
+        self._store.replace_memory(updated, vectors, mean, user_id=updated.user_id)
         if updated.user_id is not None and "content" in changes:
             self.refresh_summary(updated.user_id)
         return updated
@@ -401,7 +401,7 @@ class Memory:
     def delete_user(self, user_id: str | None) -> int:
         """Delete every memory of one user; returns how many were deleted."""
         owner = validate.user_id(user_id)
-        deleted = self._store.delete_user_memories(owner)
+        deleted = self._store.delete_user_memories(user_id=owner)
         if owner is not None:
             self.refresh_summary(owner)
         return deleted
@@ -432,7 +432,7 @@ class Memory:
         lim, off = validate.page(limit, offset)
         project = validate.project_id(project_id)
         where = MemoryFilter(sector=validate.sector(sector), project_id=project) if sector or project else None
-        return self._store.all_mem_by_user(owner, lim, off, where)
+        return self._store.all_mem_by_user(user_id=owner, limit=lim, offset=off, where=where)
 
     def count(self, *, user_id: str | None = None, project_id: str | None = None) -> int:
         project = validate.project_id(project_id)
@@ -493,7 +493,7 @@ class Memory:
             encoded = encode_many(self._embedder, [r.content for r in rows], [r.meta for r in rows])
             for record, enc in zip(rows, encoded, strict=True):
                 vectors = [SectorVector(record.memory_id, s, v, int(v.shape[0])) for s, v in enc.sector_vectors.items()]
-                self._store.replace_memory(record, vectors, enc.mean)
+                self._store.replace_memory(record, vectors, enc.mean, user_id=record.user_id)
             done += len(rows)
             if progress is not None:
                 progress(done, total)
@@ -505,15 +505,19 @@ class Memory:
 
     def user_summary_of_system(self) -> str:
         """The system/default user's summary, computed on demand (the users table keys on a text id)."""
-        return summarize_user(self._store.all_mem_by_user(None, SUMMARY_MEMORIES, 0), self._clock())
+        return summarize_user(
+            self._store.all_mem_by_user(user_id=None, limit=SUMMARY_MEMORIES, offset=0), self._clock()
+        )
 
     def user_summary(self, user_id: str) -> str:
         """The user's summary, regenerated when it is older than their newest memory."""
         owner = validate.user_id(user_id)
         if owner is None:
             return self.user_summary_of_system()
-        row = self._store.get_user(owner)
-        newest = self._store.all_mem_by_user(owner, 1, 0)  # one row off the (user_id, created_at) index
+        row = self._store.get_user(user_id=owner)
+        newest = self._store.all_mem_by_user(
+            user_id=owner, limit=1, offset=0
+        )  # one row off the (user_id, created_at) index
         if row is None or row.summary is None or (newest and newest[0].created_at_ms > row.updated_at_ms):
             return self.refresh_summary(owner)
         return row.summary
@@ -522,12 +526,14 @@ class Memory:
         """Rebuild and store the user's summary from their most recent memories."""
         with self._summary_lock:
             now = self._clock()
-            summary = summarize_user(self._store.all_mem_by_user(user_id, SUMMARY_MEMORIES, 0), now)
-            self._store.upd_user_summary(user_id, summary, now)
+            summary = summarize_user(
+                self._store.all_mem_by_user(user_id=user_id, limit=SUMMARY_MEMORIES, offset=0), now
+            )
+            self._store.upd_user_summary(user_id=user_id, summary=summary, updated_at=now)
             return summary
 
     def user(self, user_id: str) -> UserRecord | None:
-        return self._store.get_user(validate.user_id(user_id) or "")
+        return self._store.get_user(user_id=validate.user_id(user_id) or "")
 
     def stats(self, *, user_id: str | None = None) -> UserStats:
         return self._store.user_stats(user_id=validate.user_id(user_id))

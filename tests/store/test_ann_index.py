@@ -64,7 +64,7 @@ def test_the_index_is_saved_beside_the_database_and_reused_after_a_restart(tmp_p
     ids = _fill(store, "big", vectors)
     store.search_vectors(vectors[7], user_id="big", k=5)
     new = record("big", "added after the build")
-    store.insert_memory(new, [], vectors[9] * -1.0, None, "test")  # followed in place
+    store.insert_memory(new, [], vectors[9] * -1.0, None, "test", user_id=new.user_id)  # followed in place
     store.close()  # saves the index with its generation
     saved = list((tmp_path / "m.sqlite-ann").glob("*.npz"))
     assert len(saved) == 1
@@ -107,7 +107,7 @@ def test_an_owner_growing_past_the_threshold_moves_to_the_index_and_stays_exact_
         assert not (tmp_path / "m.sqlite-ann").exists()  # exact below the threshold: nothing to persist
         for i in range(600, 700):
             rec = record("u", f"note {i}")
-            store.insert_memory(rec, [], vectors[i], None, "test")
+            store.insert_memory(rec, [], vectors[i], None, "test", user_id=rec.user_id)
             ids.append(rec.memory_id)
         assert store.search_vectors(vectors[650], user_id="u", k=1)[0][0] == ids[650]
         assert list((tmp_path / "m.sqlite-ann").glob("*.npz"))
@@ -123,7 +123,7 @@ def test_another_processs_writes_reach_a_loaded_index(tmp_path: Path) -> None:
         ids = _fill(one, "big", vectors)
         assert one.search_vectors(vectors[5], user_id="big", k=1)[0][0] == ids[5]  # loaded (built) in one
         added = record("big", "from the other worker")
-        two.insert_memory(added, [], -vectors[6], None, "test")
+        two.insert_memory(added, [], -vectors[6], None, "test", user_id="big")
         two.delete_memory(ids[5], user_id="big")
         time.sleep(0.06)  # past the 50 ms between generation checks
         assert one.search_vectors(-vectors[6], user_id="big", k=1)[0][0] == added.memory_id

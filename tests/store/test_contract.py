@@ -6,9 +6,11 @@ import uuid
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from openmemory.errors import InvalidInput
 from openmemory.models import MemoryRecord, SectorVector, Waypoint
 from openmemory.store.base import MemoryFilter
 from tests.store.conftest import DIM
@@ -29,7 +31,7 @@ def record(user_id: str | None, content: str, **kw: Any) -> MemoryRecord:
 def add(store: Any, rec: MemoryRecord, seed: int = 0, waypoint: Waypoint | None = None) -> MemoryRecord:
     mean = unit(seed)
     vectors = [SectorVector(rec.memory_id, rec.primary_sector, mean, DIM)]
-    store.insert_memory(rec, vectors, mean, waypoint, "test")
+    store.insert_memory(rec, vectors, mean, waypoint, "test", user_id=rec.user_id)
     return rec
 
 
@@ -61,10 +63,13 @@ def test_listing_is_newest_first_filtered_then_paged(store: Any) -> None:
     for i in range(5):
         add(store, record("alice", f"note {i}", created_at_ms=1000 + i, salience=0.1 * i, tags=(f"t{i % 2}",)))
     add(store, record("bob", "other"))
-    listed = store.all_mem_by_user("alice", 3, 1)
+    listed = store.all_mem_by_user(user_id="alice", limit=3, offset=1)
     assert [m.content for m in listed] == ["note 3", "note 2", "note 1"]
     where = MemoryFilter(min_salience=0.15, start_ms=1001, end_ms=1004, tags=("t0",))
-    assert [m.content for m in store.all_mem_by_user("alice", 10, 0, where)] == ["note 4", "note 2"]
+    assert [m.content for m in store.all_mem_by_user(user_id="alice", limit=10, offset=0, where=where)] == [
+        "note 4",
+        "note 2",
+    ]
     assert store.count_memories(user_id="alice", where=where) == 2
     assert store.count_memories(user_id="alice") == 5
     assert store.count_memories(user_id="alice", where=MemoryFilter(sector="episodic")) == 0
@@ -82,14 +87,34 @@ def test_replace_changes_content_and_vectors_only_for_the_owner(store: Any) -> N
     from dataclasses import replace
 
     new = replace(rec, content="new words", version=2, updated_at_ms=2000)
-    store.replace_memory(replace(new, user_id="bob"), None, None)
+    store.replace_memory(replace(new, user_id="bob"), None, None, user_id="bob")
     assert store.get_memory(rec.memory_id, user_id="alice").content == "old words"  # type: ignore[union-attr]
     mean = unit(9)
-    store.replace_memory(new, [SectorVector(rec.memory_id, "episodic", mean, DIM)], mean)
+    store.replace_memory(new, [SectorVector(rec.memory_id, "episodic", mean, DIM)], mean, user_id="alice")
     got = store.get_memory(rec.memory_id, user_id="alice")
     assert got is not None and (got.content, got.version, got.sectors) == ("new words", 2, ("episodic",))
     top = store.search_vectors(mean, user_id="alice", k=1)
     assert top[0][0] == rec.memory_id and abs(top[0][1] - 1.0) < 1e-5
+
+
+def test_a_write_naming_another_owner_than_its_record_is_refused(store: Any) -> None:
+    rec = record("alice", "mine")
+    with pytest.raises(InvalidInput):
+        add_as(store, rec, user_id="bob")
+    with pytest.raises(InvalidInput):
+        store.upsert_waypoint(Waypoint(rec.memory_id, rec.memory_id, "alice", 1.0), user_id=None)
+    add(store, rec)
+    with pytest.raises(InvalidInput):
+        store.replace_memory(rec, None, None, user_id="bob")
+    assert store.count_memories(user_id="bob") == 0
+    assert store.waypoints_from([rec.memory_id], user_id=None) == []
+
+
+def add_as(store: Any, rec: MemoryRecord, *, user_id: str | None) -> None:
+    mean = unit(0)
+    store.insert_memory(
+        rec, [SectorVector(rec.memory_id, rec.primary_sector, mean, DIM)], mean, None, "t", user_id=user_id
+    )
 
 
 def test_touch_updates_salience_and_last_seen_for_the_owner(store: Any) -> None:
@@ -106,13 +131,13 @@ def test_delete_is_owner_scoped_and_takes_vectors_and_edges(store: Any) -> None:
     a = add(store, record("alice", "a"), seed=1)
     b = add(store, record("alice", "b"), seed=2, waypoint=Waypoint(str(uuid.uuid4()), a.memory_id, "alice", 0.9))
     edge = Waypoint(b.memory_id, a.memory_id, "alice", 0.8, 1, 1)
-    store.upsert_waypoint(edge)
+    store.upsert_waypoint(edge, user_id=edge.user_id)
     assert store.delete_memory(a.memory_id, user_id="bob") is False
     assert store.delete_memory(a.memory_id, user_id="alice") is True
     assert store.get_memory(a.memory_id, user_id="alice") is None
     assert store.waypoints_from([b.memory_id], user_id="alice") == []
     assert [h[0] for h in store.search_vectors(unit(1), user_id="alice", k=5)] == [b.memory_id]
-    assert store.delete_user_memories("alice") == 1
+    assert store.delete_user_memories(user_id="alice") == 1
     assert store.count_memories(user_id="alice") == 0
     assert store.search_vectors(unit(2), user_id="alice", k=5) == []
 
@@ -120,7 +145,7 @@ def test_delete_is_owner_scoped_and_takes_vectors_and_edges(store: Any) -> None:
 def test_user_stats_count_sectors_salience_and_edges(store: Any) -> None:
     a = add(store, record("alice", "a", salience=0.2, created_at_ms=10))
     add(store, record("alice", "b", salience=0.4, created_at_ms=30))
-    store.upsert_waypoint(Waypoint(a.memory_id, a.memory_id, "alice", 1.0))
+    store.upsert_waypoint(Waypoint(a.memory_id, a.memory_id, "alice", 1.0), user_id="alice")
     stats = store.user_stats(user_id="alice")
     assert (stats.memories, stats.per_sector, stats.waypoints, stats.last_created_at_ms) == (2, {"semantic": 2}, 1, 30)
     assert abs(stats.avg_salience - 0.3) < 1e-9
@@ -155,8 +180,8 @@ def test_lexical_search_finds_words_of_the_owner_only(store: Any) -> None:
 def test_waypoints_replace_per_source_and_owner_including_the_system_user(store: Any) -> None:
     src = str(uuid.uuid4())
     for owner in (None, "alice"):
-        store.upsert_waypoint(Waypoint(src, "d1", owner, 0.5, 1, 1))
-        store.upsert_waypoint(Waypoint(src, "d2", owner, 0.7, 2, 2))
+        store.upsert_waypoint(Waypoint(src, "d1", owner, 0.5, 1, 1), user_id=owner)
+        store.upsert_waypoint(Waypoint(src, "d2", owner, 0.7, 2, 2), user_id=owner)
         assert store.waypoints_from([src], user_id=owner) == [Waypoint(src, "d2", owner, 0.7, 2, 2)]
     assert store.waypoints_from([src], user_id="bob") == []
     assert store.maintenance_prune_waypoints(0.8) == 2
@@ -164,11 +189,11 @@ def test_waypoints_replace_per_source_and_owner_including_the_system_user(store:
 
 
 def test_users_rows_and_summaries(store: Any) -> None:
-    assert store.get_user("alice") is None
-    store.ins_user("alice", "first", 0, 10, 10)
-    store.upd_user_summary("alice", "second", 20)
-    store.upd_user_summary("bob", "hello", 30)
-    alice, bob = store.get_user("alice"), store.get_user("bob")
+    assert store.get_user(user_id="alice") is None
+    store.ins_user(user_id="alice", summary="first", reflection_count=0, created_at=10, updated_at=10)
+    store.upd_user_summary(user_id="alice", summary="second", updated_at=20)
+    store.upd_user_summary(user_id="bob", summary="hello", updated_at=30)
+    alice, bob = store.get_user(user_id="alice"), store.get_user(user_id="bob")
     assert alice is not None and (alice.summary, alice.reflection_count, alice.created_at_ms) == ("second", 1, 10)
     assert bob is not None and (bob.summary, bob.reflection_count) == ("hello", 1)
 
@@ -191,7 +216,7 @@ def test_system_user_and_named_users_never_see_each_other(store: Any) -> None:
     theirs = add(store, record("alice", "alice note about Lisbon"), seed=5)
     assert [h[0] for h in store.search_vectors(unit(5), user_id=None, k=5)] == [mine.memory_id]
     assert [h[0] for h in store.search_lexical("Lisbon", user_id=None, k=5)] == [mine.memory_id]
-    assert [m.memory_id for m in store.all_mem_by_user(None, 10, 0)] == [mine.memory_id]
+    assert [m.memory_id for m in store.all_mem_by_user(user_id=None, limit=10, offset=0)] == [mine.memory_id]
     assert store.get_memory(theirs.memory_id, user_id=None) is None
 
 
@@ -212,9 +237,9 @@ def test_nothing_of_user_b_appears_in_user_as_reads(
     theirs = [add(store, record(b, c, simhash=f"h{i}"), seed=seeds[4 + i]) for i, c in enumerate(contents_b)]
     their_ids = {r.memory_id for r in theirs}
     for r in theirs:
-        store.upsert_waypoint(Waypoint(r.memory_id, r.memory_id, b, 1.0))
+        store.upsert_waypoint(Waypoint(r.memory_id, r.memory_id, b, 1.0), user_id=b)
     seen: set[str] = set()
-    seen |= {m.memory_id for m in store.all_mem_by_user(a, 100, 0)}
+    seen |= {m.memory_id for m in store.all_mem_by_user(user_id=a, limit=100, offset=0)}
     seen |= set(store.get_memories(list(their_ids), user_id=a))
     for seed in seeds:
         seen |= {h[0] for h in store.search_vectors(unit(seed), user_id=a, k=10)}

@@ -71,7 +71,9 @@ def test_legacy_dimension_vectors_are_searched_beside_pgvector(pg_url: str, sche
         store.write_meta("embed_dim", "8")
         old = record("alice", "old")
         mean = unit(4, dim=16)
-        store.insert_memory(old, [SectorVector(old.memory_id, "semantic", mean, 16)], mean, None, "legacy")
+        store.insert_memory(
+            old, [SectorVector(old.memory_id, "semantic", mean, 16)], mean, None, "legacy", user_id=old.user_id
+        )
         new = add(store, record("alice", "new"), seed=4)
         assert [h[0] for h in store.search_vectors(mean, user_id="alice", k=5)] == [old.memory_id]
         assert [h[0] for h in store.search_vectors(unit(4), user_id="alice", k=5)] == [new.memory_id]
@@ -89,7 +91,7 @@ def test_filtered_hnsw_search_keeps_recall_for_a_small_owner(pg_url: str, schema
         vecs = {r.memory_id: (v / np.linalg.norm(v)).astype(np.float32) for r, v in
                 zip(big + small, rng.standard_normal((len(big) + len(small), 8)), strict=True)}  # fmt: skip
         for r in big + small:
-            store.insert_memory(r, [], vecs[r.memory_id], None, "test")
+            store.insert_memory(r, [], vecs[r.memory_id], None, "test", user_id=r.user_id)
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(f'ANALYZE "{schema}".om_mean_vectors'.encode())
         for q in rng.standard_normal((10, 8)).astype(np.float32):

@@ -18,7 +18,7 @@ def _add(store: SQLiteStore, user: str, text: str, seed: int) -> str:
     vec /= np.linalg.norm(vec)
     memory_id = str(uuid.uuid4())
     rec = MemoryRecord(memory_id=memory_id, user_id=user, content=text, primary_sector="semantic", created_at_ms=1)
-    store.insert_memory(rec, [SectorVector(memory_id, "semantic", vec, 16)], vec, None, "test")
+    store.insert_memory(rec, [SectorVector(memory_id, "semantic", vec, 16)], vec, None, "test", user_id=rec.user_id)
     return memory_id
 
 

@@ -59,7 +59,7 @@ def test_listing_and_counting_by_project_stay_inside_the_owner(store: Any) -> No
     where = _fill(store)
     for project in ("alpha", "gamma"):
         scope = MemoryFilter(project_id=project)
-        listed = {r.memory_id for r in store.all_mem_by_user("alice", 100, 0, scope)}
+        listed = {r.memory_id for r in store.all_mem_by_user(user_id="alice", limit=100, offset=0, where=scope)}
         assert listed == _visible(where, "alice", project)
         assert store.count_memories(user_id="alice", where=scope) == len(listed)
 

@@ -30,7 +30,7 @@ from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import postgres_transfer
-from openmemory.store.base import MemoryFilter, StoredMemory, UserStats
+from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.postgres_connect import build_conninfo, connect, describe, enable_pgvector, open_pool, unavailable
 from openmemory.store.postgres_rows import (
@@ -211,7 +211,12 @@ class PostgresStore:
         mean: Vector | None,
         waypoint: Waypoint | None,
         embed_model: str,
+        *,
+        user_id: str | None,
     ) -> None:
+        check_owner(memory.user_id, user_id)
+        if waypoint is not None:
+            check_owner(waypoint.user_id, user_id)
         m = memory
         with self._tx() as cur:
             cur.execute(
@@ -284,7 +289,7 @@ class PostgresStore:
         return {k: replace(v, sectors=tuple(sectors.get(k, (v.primary_sector,)))) for k, v in out.items()}
 
     def all_mem_by_user(
-        self, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
+        self, *, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
     ) -> list[MemoryRecord]:
         """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
         owner, args = owner_clause("user_id", user_id)
@@ -309,7 +314,10 @@ class PostgresStore:
         )
         return row_to_memory(rows[0]) if rows else None
 
-    def replace_memory(self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None) -> None:
+    def replace_memory(
+        self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None, *, user_id: str | None
+    ) -> None:
+        check_owner(memory.user_id, user_id)
         m = memory
         if not as_uuids([m.memory_id]):
             return
@@ -381,7 +389,7 @@ class PostgresStore:
         self._vec.committed(user_id, gen, memory_id, None)
         return deleted
 
-    def delete_user_memories(self, user_id: str | None) -> int:
+    def delete_user_memories(self, *, user_id: str | None) -> int:
         owner, args = owner_clause("user_id", user_id)
         with self._tx() as cur:
             cur.execute(
@@ -467,7 +475,8 @@ class PostgresStore:
         sql, args = around_sql(anchors, span, table=self._m, mark="%s", owner=owner)
         return neighbour_offsets(self._rows(sql, args))
 
-    def upsert_waypoint(self, waypoint: Waypoint) -> None:
+    def upsert_waypoint(self, waypoint: Waypoint, *, user_id: str | None) -> None:
+        check_owner(waypoint.user_id, user_id)
         with self._tx() as cur:
             self._write_waypoint(cur, waypoint, None)
 
@@ -484,7 +493,7 @@ class PostgresStore:
     # -- users and stats ----------------------------------------------------------------------------------------
 
     def ins_user(
-        self, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
+        self, *, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
     ) -> None:
         """Insert a users row, or update its summary, count and updated_at when it exists."""
         self._rows(
@@ -494,7 +503,7 @@ class PostgresStore:
             (user_id, summary, reflection_count, created_at, updated_at),
         )
 
-    def get_user(self, user_id: str) -> UserRecord | None:
+    def get_user(self, *, user_id: str) -> UserRecord | None:
         rows = self._rows(
             f"SELECT user_id, summary, reflection_count, created_at, updated_at FROM {self._u} WHERE user_id = %s",
             (user_id,),
@@ -504,7 +513,7 @@ class PostgresStore:
         u, s, r, c, up = rows[0]
         return UserRecord(u, s, int(r or 0), int(c or 0), int(up or 0))
 
-    def upd_user_summary(self, user_id: str, summary: str, updated_at: int) -> None:
+    def upd_user_summary(self, *, user_id: str, summary: str, updated_at: int) -> None:
         """Set a user's summary (creating the row if needed) and count one more reflection."""
         self._rows(
             f"INSERT INTO {self._u} AS u (user_id, summary, reflection_count, created_at, updated_at) "
@@ -514,9 +523,9 @@ class PostgresStore:
             (user_id, summary, updated_at, updated_at),
         )
 
-    def log_stat(self, type: str, count: int = 1) -> None:
+    def log_stat(self, kind: str, count: int = 1) -> None:
         self._rows(
-            f"INSERT INTO {self._s} (type, count, ts) VALUES (%s, %s, %s) RETURNING id", (type, count, _now_ms())
+            f"INSERT INTO {self._s} (type, count, ts) VALUES (%s, %s, %s) RETURNING id", (kind, count, _now_ms())
         )
 
     # -- maintenance (crosses users on purpose) ----------------------------------------------------------------

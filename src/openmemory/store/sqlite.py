@@ -27,7 +27,7 @@ from openmemory.migrations.sqlite_file import (
 )
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import sqlite_transfer
-from openmemory.store.base import MemoryFilter, StoredMemory, UserStats
+from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
@@ -211,7 +211,12 @@ class SQLiteStore:
         mean: Vector | None,
         waypoint: Waypoint | None,
         embed_model: str,
+        *,
+        user_id: str | None,
     ) -> None:
+        check_owner(memory.user_id, user_id)
+        if waypoint is not None:
+            check_owner(waypoint.user_id, user_id)
         m = memory
         statements: list[tuple[str, Sequence[Any]]] = [
             (
@@ -294,7 +299,7 @@ class SQLiteStore:
         return out
 
     def all_mem_by_user(
-        self, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
+        self, *, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
     ) -> list[MemoryRecord]:
         """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
         extra, args = filter_sql(where)
@@ -317,7 +322,10 @@ class SQLiteStore:
         )
         return row_to_memory(rows[0]) if rows else None
 
-    def replace_memory(self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None) -> None:
+    def replace_memory(
+        self, memory: MemoryRecord, vectors: Sequence[SectorVector] | None, mean: Vector | None, *, user_id: str | None
+    ) -> None:
+        check_owner(memory.user_id, user_id)
         m = memory
         statements: list[tuple[str, Sequence[Any]]] = [
             (
@@ -402,7 +410,7 @@ class SQLiteStore:
         self._caches.committed(user_id, gen, _remove(user_id, memory_id))
         return counts[0] > 0
 
-    def delete_user_memories(self, user_id: str | None) -> int:
+    def delete_user_memories(self, *, user_id: str | None) -> int:
         counts, _ = self._write_owned(
             [
                 ("DELETE FROM embed_logs WHERE id IN (SELECT id FROM memories WHERE user_id IS ?)", (user_id,)),
@@ -469,7 +477,8 @@ class SQLiteStore:
 
     # -- waypoints --------------------------------------------------------------------------------------------
 
-    def upsert_waypoint(self, waypoint: Waypoint) -> None:
+    def upsert_waypoint(self, waypoint: Waypoint, *, user_id: str | None) -> None:
+        check_owner(waypoint.user_id, user_id)
         self._write(self._waypoint_rows(waypoint, None))
 
     def waypoints_from(self, memory_ids: Sequence[str], *, user_id: str | None) -> list[Waypoint]:
@@ -486,7 +495,7 @@ class SQLiteStore:
     # -- users and stats ----------------------------------------------------------------------------------------
 
     def ins_user(
-        self, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
+        self, *, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
     ) -> None:
         """Insert a users row, or update its summary, count and updated_at when it exists."""
         self._write(
@@ -500,7 +509,7 @@ class SQLiteStore:
             ]
         )
 
-    def get_user(self, user_id: str) -> UserRecord | None:
+    def get_user(self, *, user_id: str) -> UserRecord | None:
         rows = self._query(
             "SELECT user_id, summary, reflection_count, created_at, updated_at FROM users WHERE user_id = ?",
             (user_id,),
@@ -510,7 +519,7 @@ class SQLiteStore:
         u, s, r, c, up = rows[0]
         return UserRecord(u, s, int(r or 0), int(c or 0), int(up or 0))
 
-    def upd_user_summary(self, user_id: str, summary: str, updated_at: int) -> None:
+    def upd_user_summary(self, *, user_id: str, summary: str, updated_at: int) -> None:
         """Set a user's summary (creating the row if needed) and count one more reflection."""
         self._write(
             [
@@ -523,8 +532,8 @@ class SQLiteStore:
             ]
         )
 
-    def log_stat(self, type: str, count: int = 1) -> None:
-        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (type, count, now_ms()))])
+    def log_stat(self, kind: str, count: int = 1) -> None:
+        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (kind, count, now_ms()))])
 
     # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
 

@@ -158,9 +158,15 @@ class _Importer:
 
     def _user(self, line: dict[str, object]) -> None:
         user = line_to_user(line)
-        if (self.wanted is not None and user.user_id not in self.wanted) or self.store.get_user(user.user_id):
+        if (self.wanted is not None and user.user_id not in self.wanted) or self.store.get_user(user_id=user.user_id):
             return
-        self.store.ins_user(user.user_id, user.summary, user.reflection_count, user.created_at_ms, user.updated_at_ms)
+        self.store.ins_user(
+            user_id=user.user_id,
+            summary=user.summary,
+            reflection_count=user.reflection_count,
+            created_at=user.created_at_ms,
+            updated_at=user.updated_at_ms,
+        )
         self.users_restored += 1
 
     def _flush(self, batch: list[StoredMemory], total: int) -> None:

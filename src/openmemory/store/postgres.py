@@ -61,7 +61,7 @@ class PostgresStore:
     def __init__(self, pool: ConnectionPool, names: PgNames, vectors: PgVectors, location: str) -> None:
         self._pool = pool
         self._local = threading.local()
-        self.names = names
+        self._names = names
         self._vec = vectors
         self.location = location
         q = names.qualified
@@ -579,25 +579,18 @@ class PostgresStore:
             cur.execute(f"DELETE FROM {self._w} WHERE weight < %s AND src_id <> dst_id".encode(), (threshold,))
             return max(cur.rowcount, 0)
 
-    def maintenance_count_all(self) -> int:
-        """How many memories the schema holds, across users."""
-        return int(self._rows(f"SELECT count(*) FROM {self._m}")[0][0])
+    @contextlib.contextmanager
+    def _bulk_load(self) -> Iterator[Cursor]:
+        """One transaction for ``postgres_copy`` (this class's bulk loader, not part of the Store protocol).
 
-    def maintenance_connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        """One pooled connection in one transaction (bulk copy); errors wrapped as for any request."""
-        return self._conn()
-
-    def maintenance_bump_all_owners(self, cur: Cursor) -> None:
-        """Mark every owner's vectors as changed, so other processes reload them (after a bulk load)."""
-        for (user_id,) in cur.execute(f"SELECT DISTINCT user_id FROM {self._m}".encode()).fetchall():
-            self._vec.bump(cur, user_id)
-
-    def maintenance_rebuild_vectors(self) -> None:
-        """Refill the pgvector table from memories.mean_vec at the recorded embedder dimension."""
-        dim = self.read_meta("embed_dim")
-        if dim is not None and dim.isdigit() and self._vec.extension_version is not None:
-            with self._conn() as conn:
-                self._vec.ensure_ann(conn, int(dim), rebuild=True)
+        When it commits, every owner's cached vectors are marked stale (other processes reload them) and the
+        pgvector table is rebuilt from the loaded mean vectors.
+        """
+        with self._tx() as cur:
+            yield cur
+            for (user_id,) in cur.execute(f"SELECT DISTINCT user_id FROM {self._m}".encode()).fetchall():
+                self._vec.bump(cur, user_id)
+        self.maintenance_reindex()
 
     def maintenance_bulk_insert(self, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:
         """Insert many new memories (one vector each, its mean) with COPY in one transaction.
@@ -629,8 +622,11 @@ class PostgresStore:
         return len(items)
 
     def maintenance_reindex(self) -> None:
-        """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors."""
-        self.maintenance_rebuild_vectors()
+        """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors at the recorded dimension."""
+        dim = self.read_meta("embed_dim")
+        if dim is not None and dim.isdigit() and self._vec.extension_version is not None:
+            with self._conn() as conn:
+                self._vec.ensure_ann(conn, int(dim), rebuild=True)
 
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
         rows = self._rows(f"SELECT type, count, ts FROM {self._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))

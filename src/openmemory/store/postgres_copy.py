@@ -40,13 +40,14 @@ class CopyReport:
 
 def _tables(vector_table: str, store: PostgresStore) -> list[tuple[str, str, str, str]]:
     """(label, SQLite SELECT, PostgreSQL table, PostgreSQL columns) of every table copied, parents first."""
-    q = store.names.qualified
+    names = store._names
+    q = names.qualified
     return [
-        ("memories", f"SELECT {_MEMORY_COLUMNS} FROM memories", q(store.names.memories), _MEMORY_COLUMNS),
+        ("memories", f"SELECT {_MEMORY_COLUMNS} FROM memories", q(names.memories), _MEMORY_COLUMNS),
         (
             "vectors",
             f"SELECT id, sector, user_id, project_id, v, dim FROM {vector_table}",
-            q(store.names.vectors),
+            q(names.vectors),
             "id, sector, user_id, project_id, v, dim",
         ),
         (
@@ -112,15 +113,18 @@ def copy_sqlite_to_postgres(source: Path, settings: Settings, *, say: Say) -> Co
     return report
 
 
+# This module is PostgresStore's bulk loader: it uses the store's private ``_names`` and ``_bulk_load``, which
+# stay outside the Store protocol (no raw connection is handed out publicly).
 def _copy(src: sqlite3.Connection, vector_table: str, store: PostgresStore, say: Say) -> CopyReport:
-    existing = store.maintenance_count_all()
-    if existing:
-        raise StoreError(
-            f"{store.location} already holds {existing} memories; copy into an empty schema (set OM_PG_SCHEMA "
-            f"to a new name) so that ids cannot collide"
-        )
+    memories = store._names.qualified(store._names.memories)
     counts: dict[str, int] = {}
-    with store.maintenance_connection() as conn, conn.cursor() as cur:
+    with store._bulk_load() as cur:
+        existing = cur.execute(f"SELECT count(*) FROM {memories}".encode()).fetchone()
+        if existing and existing[0]:
+            raise StoreError(
+                f"{store.location} already holds {existing[0]} memories; copy into an empty schema (set "
+                f"OM_PG_SCHEMA to a new name) so that ids cannot collide"
+            )
         for label, select, table, columns in _tables(vector_table, store):
             rows = _source_rows(src, label, select)
             with cur.copy(f"COPY {table} ({columns}) FROM STDIN".encode()) as copy:
@@ -128,12 +132,9 @@ def _copy(src: sqlite3.Connection, vector_table: str, store: PostgresStore, say:
                     copy.write_row(row)
             counts[label] = len(rows)
             say(f"Copied {len(rows)} {label} rows")
-        cur.execute(f"SELECT count(*) FROM {store.names.qualified(store.names.memories)}".encode())
-        found = cur.fetchone()
+        found = cur.execute(f"SELECT count(*) FROM {memories}".encode()).fetchone()
         if found is None or int(found[0]) != counts["memories"]:
             raise StoreError(f"copied {counts['memories']} memories but the target holds {found}; rolled back")
-        store.maintenance_bump_all_owners(cur)
-    store.maintenance_rebuild_vectors()
     return CopyReport(counts)
 
 

@@ -58,7 +58,7 @@ def test_dedup_boosts_salience(mem: Memory) -> None:
 
 
 def test_reinforce_and_decay_really_change_salience(mem: Memory, clock: Clock) -> None:
-    from openmemory.maintenance import run_decay
+    from openmemory.memory.maintenance import run_decay
 
     r = mem.add("weekly standup is on Mondays", user_id="u")
     s0 = mem.get(r.id, user_id="u").salience

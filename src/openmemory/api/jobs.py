@@ -17,9 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from openmemory import maintenance
 from openmemory.config import Settings
-from openmemory.memory import Memory
+from openmemory.memory import Memory, maintenance
 
 log = logging.getLogger("openmemory.jobs")
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
+from openmemory.memory.validate import MAX_TIME_MS
 from openmemory.models import MAX_CONTENT_CHARS, MAX_K, MAX_TAG_CHARS, MAX_TAGS, Hit, MemoryRecord, ScoreParts
-from openmemory.validate import MAX_TIME_MS
 
 MAX_QUERY_CHARS = 8192
 MAX_VERCEL_QUERY_CHARS = 4000

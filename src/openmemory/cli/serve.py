@@ -54,7 +54,7 @@ def serve(
 
     settings = load_settings(host=host, port=port, db_path=db)
     if "recall_flush_ms" not in settings.model_fields_set:
-        # A server coalesces query-time reinforcement (see openmemory/recall.py) unless told otherwise.
+        # A server coalesces query-time reinforcement (see openmemory/memory/recall.py) unless told otherwise.
         settings = settings.replace(recall_flush_ms=SERVER_RECALL_FLUSH_MS)
     check_bind(settings, settings.host)
     if KeyRing(settings).is_local:

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from openmemory import validate
 from openmemory.client.calls import Call
+from openmemory.memory import validate
 from openmemory.models import (
     Fact,
     FactChange,

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from openmemory import validate
 from openmemory.errors import FactNotFound, InvalidInput
 from openmemory.facts import fields as fx
+from openmemory.memory import validate
 from openmemory.models import Fact, FactEdge, RelatedFact
 from openmemory.store.temporal_base import FactStore
 

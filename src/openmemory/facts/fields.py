@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from openmemory import validate
+from openmemory.memory import validate
 from openmemory.models import Fact, is_visible_in_project
 from openmemory.store.temporal_base import FactField
 

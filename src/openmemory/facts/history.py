@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import builtins
 
-from openmemory import validate
 from openmemory.engine import temporal
 from openmemory.errors import InvalidInput
 from openmemory.facts import fields as fx
+from openmemory.memory import validate
 from openmemory.models import ChangeFrequency, FactComparison, FactStats, TimelineEntry, VolatileFact
 from openmemory.store.temporal_base import FactQuery, FactStore
 

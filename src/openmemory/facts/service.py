@@ -22,12 +22,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from openmemory import validate
 from openmemory.engine import temporal
 from openmemory.errors import Conflict, FactNotFound, InvalidInput
 from openmemory.facts import fields as fx
 from openmemory.facts.edges import FactEdges
 from openmemory.facts.history import FactHistory
+from openmemory.memory import validate
 from openmemory.models import Fact
 from openmemory.store.temporal_base import DuplicateFact, FactQuery, FactStore
 

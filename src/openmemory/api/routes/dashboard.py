@@ -18,7 +18,7 @@ from openmemory.api.context import CallerDep, MemoryDep
 from openmemory.api.meter import RequestMeter
 from openmemory.api.overview import newest_memories, now_ms, overview_of
 from openmemory.api.routes.memory import UserIdQuery
-from openmemory.maintenance import maintenance_log
+from openmemory.memory.maintenance import maintenance_log
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 

@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from openmemory import validate
 from openmemory.api.context import CallerDep, MemoryDep, ProjectHeader
 from openmemory.api.errors import ApiError
 from openmemory.api.schemas import UserId
@@ -42,7 +41,7 @@ from openmemory.api.temporal_schemas import (
 )
 from openmemory.errors import InvalidInput
 from openmemory.facts import iso
-from openmemory.memory import Memory
+from openmemory.memory import Memory, validate
 
 router = APIRouter(prefix="/api/temporal", tags=["temporal"])
 

@@ -9,8 +9,8 @@ import pytest
 
 from openmemory.config import Settings
 from openmemory.engine.decay import DAY_MS
-from openmemory.maintenance import prune_waypoints, refresh_summaries, run_decay
 from openmemory.memory import Memory
+from openmemory.memory.maintenance import prune_waypoints, refresh_summaries, run_decay
 
 T0 = 1_700_000_000_000
 
@@ -75,7 +75,7 @@ def test_refresh_summaries_writes_one_summary_per_named_user(memory: Memory, clo
 
 
 def test_reflection_consolidates_one_users_repeats_and_never_mixes_users(tmp_path: Path) -> None:
-    from openmemory.maintenance import run_reflection
+    from openmemory.memory.maintenance import run_reflection
 
     with Memory(tmp_path / "r.sqlite", settings=Settings.load(embeddings="synthetic")) as mem:
         for i in range(3):

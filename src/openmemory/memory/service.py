@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from openmemory import validate
 from openmemory.config import Settings
 from openmemory.engine.decay import current_salience, recall_boost, reinforced_salience
 from openmemory.engine.dedup import dedup_key, is_same_text, simhash
@@ -39,6 +38,8 @@ from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
 from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound
 from openmemory.facts import Facts
+from openmemory.memory import validate
+from openmemory.memory.recall import RecallWriter
 from openmemory.models import (
     SYSTEM_GLOBAL,
     AddResult,
@@ -50,7 +51,6 @@ from openmemory.models import (
     UserRecord,
     is_visible_in_project,
 )
-from openmemory.recall import RecallWriter
 from openmemory.store import MemoryFilter, Store, UserStats, open_store
 
 DEDUP_BOOST = 0.15

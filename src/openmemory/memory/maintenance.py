@@ -15,7 +15,7 @@ from openmemory.engine.reflect import (
     reflection_content,
     reflection_meta,
 )
-from openmemory.memory import Memory
+from openmemory.memory.service import Memory
 from openmemory.models import StatRow
 
 PRUNE_BELOW_WEIGHT = 0.05

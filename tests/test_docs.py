@@ -8,13 +8,13 @@ from typer.main import get_command
 
 from openmemory.cli.app import app
 from openmemory.config import Settings
-from openmemory.docgen import render_config_md
+from tools.docgen import render_config_md
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def test_config_page_is_generated_from_settings() -> None:
-    assert (DOCS / "config.md").read_text() == render_config_md(), "run: python -m openmemory.docgen"
+    assert (DOCS / "config.md").read_text() == render_config_md(), "run: python tools/docgen.py"
 
 
 def test_every_setting_is_documented() -> None:
@@ -30,7 +30,7 @@ def test_every_cli_command_is_documented() -> None:
     names = list(group.commands)  # type: ignore[attr-defined]
     assert {"migrate", "serve", "add", "query", "bench"} <= set(names)
     for name in names:
-        assert f"## `opm {name}" in text, f"docs/cli.md lacks `opm {name}`: run python -m openmemory.docgen"
+        assert f"## `opm {name}" in text, f"docs/cli.md lacks `opm {name}`: run python tools/docgen.py"
 
 
 def test_readme_first_screen_has_the_install_run_and_test_commands() -> None:

@@ -1,6 +1,6 @@
 """Generate docs/config.md from Settings and docs/cli.md from the commands' --help.
 
-    python -m openmemory.docgen        # rewrite both files
+    python tools/docgen.py        # from the repository root: rewrite both files
 
 ``tests/test_docs.py`` fails when a file and its source disagree.
 """
@@ -15,7 +15,7 @@ from pydantic import AliasChoices
 
 from openmemory.config import Settings
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 FACT_COMMANDS = (
     *("add", "get", "current", "subject", "timeline", "history", "search", "compare", "invalidate"),
     *("delete", "stats", "volatile", "decay"),
@@ -28,7 +28,7 @@ def render_config_md() -> str:
         "",
         "Every setting is an environment variable (`OM_*`, upstream's names where upstream has one). A bad value",
         "stops start-up with the variable's name and the rejected value; an empty variable (`OM_EMBEDDINGS=`) counts",
-        "as unset. Generated from `Settings` by `python -m openmemory.docgen`; do not edit by hand.",
+        "as unset. Generated from `Settings` by `python tools/docgen.py`; do not edit by hand.",
         "",
         "| variable | default | meaning |",
         "|---|---|---|",
@@ -54,7 +54,7 @@ def render_cli_md() -> str:
     extra = [
         c for c in ("copy", "export", "import", "backup", "restore") if runner.invoke(app, [c, "--help"]).exit_code == 0
     ]
-    lines = ["# The `opm` command", "", "Generated from `--help` by `python -m openmemory.docgen`.", ""]
+    lines = ["# The `opm` command", "", "Generated from `--help` by `python tools/docgen.py`.", ""]
     for command in commands + extra:
         result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}, color=False)
         text = re.sub(r"[ \t]+\n", "\n", result.output).strip()

@@ -16,7 +16,7 @@ def test_jobs_run_on_their_intervals_and_stop(tmp_path: Path) -> None:
     jobs = Jobs(memory, {"decay": 0.001, "prune": 0.001, "summary": 0.001, "off": 0})
     jobs.start()
     deadline = time.monotonic() + 10
-    while {t for t, _, _ in memory.store.maintenance_stats(0)} < {"decay", "prune", "summary"}:
+    while {row.type for row in memory.maintenance.log(0)} < {"decay", "prune", "summary"}:
         assert time.monotonic() < deadline, "jobs did not run"
         time.sleep(0.02)
     started = time.monotonic()

@@ -10,7 +10,6 @@ import pytest
 from openmemory.config import Settings
 from openmemory.engine.decay import DAY_MS
 from openmemory.memory import Memory
-from openmemory.memory.maintenance import prune_waypoints, refresh_summaries, run_decay
 
 T0 = 1_700_000_000_000
 
@@ -36,7 +35,7 @@ def memory(tmp_path: Path, clock: Clock) -> Iterator[Memory]:
 
 
 def _stat_counts(memory: Memory, kind: str) -> list[int]:
-    return [count for type_, count, _ in memory.store.maintenance_stats(0) if type_ == kind]
+    return [row.count for row in memory.maintenance.log(0) if row.type == kind]
 
 
 def test_run_decay_lowers_salience_once_and_logs_a_stats_row(memory: Memory) -> None:
@@ -44,10 +43,10 @@ def test_run_decay_lowers_salience_once_and_logs_a_stats_row(memory: Memory) -> 
     memory.add("Python uses indentation for blocks", user_id="bob")
     before = {m.memory_id: m.salience for u in ("alice", "bob") for m in memory.list(user_id=u)}
 
-    assert run_decay(memory, T0 + 30 * DAY_MS) == 2
+    assert memory.maintenance.run_decay(T0 + 30 * DAY_MS) == 2
     after = {m.memory_id: m.salience for u in ("alice", "bob") for m in memory.list(user_id=u)}
     assert all(after[i] < before[i] for i in before)
-    assert run_decay(memory, T0 + 30 * DAY_MS) == 0  # anchored: a second run at the same time is a no-op
+    assert memory.maintenance.run_decay(T0 + 30 * DAY_MS) == 0  # anchored: a second run at the same time is a no-op
     assert _stat_counts(memory, "decay") == [2, 0]
 
 
@@ -56,8 +55,8 @@ def test_prune_waypoints_logs_how_many_it_removed(memory: Memory) -> None:
     memory.add("second note about gardening peppers", user_id="alice")
     links = memory.stats(user_id="alice").waypoints
     assert links >= 1
-    assert prune_waypoints(memory) == 0  # the link is stronger than the default 0.05 threshold
-    assert prune_waypoints(memory, threshold=2.0) == links  # every real link weighs at most 1
+    assert memory.maintenance.prune_waypoints() == 0  # the link is stronger than the default 0.05 threshold
+    assert memory.maintenance.prune_waypoints(threshold=2.0) == links  # every real link weighs at most 1
     assert memory.stats(user_id="alice").waypoints == 0
     assert _stat_counts(memory, "prune") == [0, links]
 
@@ -67,7 +66,7 @@ def test_refresh_summaries_writes_one_summary_per_named_user(memory: Memory, clo
     memory.add("Deploy with docker compose up", user_id="bob")
     memory.add("a system note", user_id=None)
     clock.now_ms += 1000
-    assert refresh_summaries(memory) == 2
+    assert memory.maintenance.refresh_summaries() == 2
     for user in ("alice", "bob"):
         record = memory.user(user)
         assert record is not None and record.updated_at_ms == clock.now_ms and record.summary
@@ -75,7 +74,6 @@ def test_refresh_summaries_writes_one_summary_per_named_user(memory: Memory, clo
 
 
 def test_reflection_consolidates_one_users_repeats_and_never_mixes_users(tmp_path: Path) -> None:
-    from openmemory.memory.maintenance import run_reflection
 
     with Memory(tmp_path / "r.sqlite", settings=Settings.load(embeddings="synthetic")) as mem:
         for i in range(3):
@@ -84,8 +82,8 @@ def test_reflection_consolidates_one_users_repeats_and_never_mixes_users(tmp_pat
         for i in range(20):
             mem.add(f"unrelated note {i} about item {i * 7}", user_id="alice")
             mem.add(f"another unrelated note {i} about thing {i * 3}", user_id="bob")
-        assert run_reflection(mem, 1_795_000_000_000) == 1
+        assert mem.maintenance.run_reflection(1_795_000_000_000) == 1
         reflections = [m for m in mem.list(user_id="alice", limit=100) if m.meta.get("type") == "auto_reflect"]
         assert len(reflections) == 1 and reflections[0].primary_sector == "reflective"
         assert all(m.meta.get("type") != "auto_reflect" for m in mem.list(user_id="bob", limit=100))
-        assert run_reflection(mem, 1_795_000_000_000) == 0  # sources are consolidated: not reflected again
+        assert mem.maintenance.run_reflection(1_795_000_000_000) == 0  # sources are consolidated: not reflected again

@@ -58,7 +58,6 @@ def test_dedup_boosts_salience(mem: Memory) -> None:
 
 
 def test_reinforce_and_decay_really_change_salience(mem: Memory, clock: Clock) -> None:
-    from openmemory.memory.maintenance import run_decay
 
     r = mem.add("weekly standup is on Mondays", user_id="u")
     s0 = mem.get(r.id, user_id="u").salience
@@ -66,10 +65,10 @@ def test_reinforce_and_decay_really_change_salience(mem: Memory, clock: Clock) -
     assert s1 == pytest.approx(min(1.0, s0 + 0.1))
     assert mem.get(r.id, user_id="u").salience == pytest.approx(s1)
     clock.advance_days(60)
-    assert run_decay(mem, clock()) >= 1
+    assert mem.maintenance.run_decay(clock()) >= 1
     decayed = mem.get(r.id, user_id="u").salience
     assert decayed < s1
-    assert run_decay(mem, clock()) == 0  # the same clock again: no compounding
+    assert mem.maintenance.run_decay(clock()) == 0  # the same clock again: no compounding
     assert mem.get(r.id, user_id="u").salience == pytest.approx(decayed)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from openmemory.config import Settings
 from openmemory.errors import InvalidInput, NotFound
 from openmemory.memory import Memory
 from openmemory.models import SYSTEM_GLOBAL
+from openmemory.store import open_store
 
 PROJECTS = ["alpha", "beta", SYSTEM_GLOBAL, None]
 USERS = ["alice", "bob"]
@@ -54,7 +56,8 @@ def test_waypoints_never_lead_a_project_query_into_another_project(mem: Memory) 
     for n in range(6):
         mem.add(f"kettle descaling step {n} for the office kettle", user_id="alice", project_id="alpha")
     loose = mem.add("kettle descaling step 0 for the office kettle!", user_id="alice")
-    (edge,) = mem.store.waypoints_from([loose.id], user_id="alice")
+    with closing(open_store(mem.settings)) as store:  # a second reader of the same file: Memory keeps its own
+        (edge,) = store.waypoints_from([loose.id], user_id="alice")
     assert mem.get(edge.dst_id, user_id="alice").project_id == "alpha"
     mem.add("a home kettle", user_id="alice", project_id="beta")
     hits = mem.query("kettle descaling office", user_id="alice", project_id="beta", k=20)

@@ -47,7 +47,7 @@ def _open_memory(settings: Settings) -> Memory:
     log.info(
         "worker %d opened %s with embedder %s (loaded) and %d owners' indexes (%d memories) in %.2f s; "
         "query-time reinforcement written %s",
-        os.getpid(), settings.db_path if settings.metadata_backend == "sqlite" else mem.store.location,
+        os.getpid(), settings.db_path if settings.metadata_backend == "sqlite" else mem.location,
         mem.embedder.name, owners, memories, time.perf_counter() - started,
         f"every {settings.recall_flush_ms} ms" if settings.recall_flush_ms else "at once",
     )  # fmt: skip

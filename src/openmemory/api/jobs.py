@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from openmemory.config import Settings
-from openmemory.memory import Memory, maintenance
+from openmemory.memory import Memory
 
 log = logging.getLogger("openmemory.jobs")
 
@@ -47,16 +47,16 @@ class Jobs:
 
     def _task(self, name: str) -> Callable[[], int]:
         tasks: dict[str, Callable[[], int]] = {
-            "decay": lambda: maintenance.run_decay(self._memory, int(time.time() * 1000)),
-            "prune": lambda: maintenance.prune_waypoints(self._memory),
-            "summary": lambda: maintenance.refresh_summaries(self._memory),
-            "reflect": lambda: maintenance.run_reflection(self._memory, int(time.time() * 1000)),
+            "decay": lambda: self._memory.maintenance.run_decay(int(time.time() * 1000)),
+            "prune": lambda: self._memory.maintenance.prune_waypoints(),
+            "summary": lambda: self._memory.maintenance.refresh_summaries(),
+            "reflect": lambda: self._memory.maintenance.run_reflection(int(time.time() * 1000)),
         }
         return tasks[name]
 
     def start(self) -> None:
         if not self._claim():
-            log.info("background jobs run in another process serving %s", self._memory.store.location)
+            log.info("background jobs run in another process serving %s", self._memory.location)
             return
         for name, minutes in self._intervals_min.items():
             if minutes > 0:
@@ -90,7 +90,7 @@ class Jobs:
     def _claim(self) -> bool:
         """Whether this process runs the jobs: the first of several workers on one database takes a lock file,
         so a multi-worker ``opm serve`` decays and summarises once, not once per worker."""
-        digest = hashlib.sha256(self._memory.store.location.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(self._memory.location.encode()).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"openmemory-jobs-{digest}.lock"
         handle = path.open("a")
         try:

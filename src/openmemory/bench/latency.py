@@ -13,6 +13,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from openmemory.engine.embed.base import l2_normalise
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.memory import Memory
 from openmemory.models import MemoryRecord
+from openmemory.store import open_store
 
 _NAMES = [
     "Ana",
@@ -236,12 +238,13 @@ def _dense_recall(memory: Memory, user_id: str, questions: list[str]) -> float |
     if memory.count(user_id=user_id) < memory.settings.ann_min_memories:
         return None
     exact_settings = memory.settings.model_copy(update={"ann_min_memories": 2**62, "auto_migrate": False})
-    with Memory(settings=exact_settings, check_embedder=False) as exact:
+    # Both searches straight on a store of the file (Memory keeps its own store private).
+    with closing(open_store(exact_settings)) as exact, closing(open_store(memory.settings)) as approx:
         found = []
         for question in questions:
             q = memory.embedder.embed_query(question)
-            truth = {m for m, _ in exact.store.search_vectors(q, user_id=user_id, k=10)}
-            got = {m for m, _ in memory.store.search_vectors(q, user_id=user_id, k=10)}
+            truth = {m for m, _ in exact.search_vectors(q, user_id=user_id, k=10)}
+            got = {m for m, _ in approx.search_vectors(q, user_id=user_id, k=10)}
             found.append(len(truth & got) / max(1, len(truth)))
     return statistics.fmean(found) if found else None
 
@@ -258,7 +261,7 @@ def _fill(
         return
     pool_texts = [sentence(rng) for _ in range(512)]
     pool = memory.embedder.embed(pool_texts)
-    store = memory.store
+    jobs = memory.maintenance
     now = int(time.time() * 1000)
     np_rng = np.random.default_rng(rng.randrange(2**32))
     batch: list[tuple[MemoryRecord, Any]] = []
@@ -274,8 +277,8 @@ def _fill(
         )  # fmt: skip
         batch.append((record, vec))
         if len(batch) >= FILL_BATCH or i == len(texts) - 1:
-            store.maintenance_bulk_insert(batch, memory.embedder.name)
+            jobs.bulk_insert(batch)
             batch = []
         if progress is not None and i % FILL_BATCH == 0:
             progress(i, len(texts))
-    store.maintenance_reindex()
+    jobs.reindex()

@@ -28,7 +28,7 @@ class LocalTarget:
 
     def __init__(self, memory: Memory) -> None:
         self._memory = memory
-        self.location = memory.store.location
+        self.location = memory.location
 
     def import_many(self, items: Sequence[SourceMemory], *, user_id: str | None) -> list[ImportResult]:
         return self._memory.import_many(items, user_id=user_id)

@@ -39,6 +39,7 @@ from openmemory.engine.waypoints import choose_waypoint
 from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound
 from openmemory.facts import Facts
 from openmemory.memory import validate
+from openmemory.memory.maintenance import Maintenance
 from openmemory.memory.recall import RecallWriter
 from openmemory.models import (
     SYSTEM_GLOBAL,
@@ -148,8 +149,14 @@ class Memory:
         return self._store.maintenance_preload(self._embedder.dim, self.settings.warm_memories)
 
     @property
-    def store(self) -> Store:
-        return self._store
+    def location(self) -> str:
+        """Where the memories are stored: a SQLite path or a PostgreSQL server and schema (no password)."""
+        return self._store.location
+
+    @property
+    def maintenance(self) -> Maintenance:
+        """The cross-user jobs (decay, pruning, summaries, reflection, bulk loads): an admin door, never a tenant's."""
+        return Maintenance(self, self._store)
 
     @property
     def embedder(self) -> Embedder:

@@ -18,7 +18,6 @@ from openmemory.api.context import CallerDep, MemoryDep
 from openmemory.api.meter import RequestMeter
 from openmemory.api.overview import newest_memories, now_ms, overview_of
 from openmemory.api.routes.memory import UserIdQuery
-from openmemory.memory.maintenance import maintenance_log
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -110,7 +109,7 @@ def maintenance(
     memory: MemoryDep, caller: CallerDep, hours: Annotated[int, Query(ge=1, le=24 * 366)] = 24
 ) -> dict[str, Any]:
     """Background job runs per hour. Row counts cross tenants, so only the admin and local owner see them."""
-    rows = maintenance_log(memory, now_ms() - hours * HOUR_MS)
+    rows = memory.maintenance.log(now_ms() - hours * HOUR_MS)
     sees_counts = caller.can_name_any_user
     hourly: defaultdict[int, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:

@@ -87,3 +87,9 @@ def test_reflection_consolidates_one_users_repeats_and_never_mixes_users(tmp_pat
         assert len(reflections) == 1 and reflections[0].primary_sector == "reflective"
         assert all(m.meta.get("type") != "auto_reflect" for m in mem.list(user_id="bob", limit=100))
         assert mem.maintenance.run_reflection(1_795_000_000_000) == 0  # sources are consolidated: not reflected again
+
+
+def test_stats_rows_are_stamped_by_the_clock_memory_was_given(memory: Memory, clock: Clock) -> None:
+    clock.now_ms = T0 + 5 * DAY_MS
+    memory.maintenance.prune_waypoints()
+    assert [(row.type, row.ts_ms) for row in memory.maintenance.log(0)] == [("prune", T0 + 5 * DAY_MS)]

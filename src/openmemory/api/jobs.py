@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from openmemory.clock import now_ms
 from openmemory.config import Settings
 from openmemory.memory import Memory
 
@@ -47,10 +48,10 @@ class Jobs:
 
     def _task(self, name: str) -> Callable[[], int]:
         tasks: dict[str, Callable[[], int]] = {
-            "decay": lambda: self._memory.maintenance.run_decay(int(time.time() * 1000)),
+            "decay": lambda: self._memory.maintenance.run_decay(now_ms()),
             "prune": lambda: self._memory.maintenance.prune_waypoints(),
             "summary": lambda: self._memory.maintenance.refresh_summaries(),
-            "reflect": lambda: self._memory.maintenance.run_reflection(int(time.time() * 1000)),
+            "reflect": lambda: self._memory.maintenance.run_reflection(now_ms()),
         }
         return tasks[name]
 

@@ -7,7 +7,6 @@ newest ``SCAN_LIMIT`` memories, which keeps a dashboard request bounded for very
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from openmemory.memory import Memory
@@ -65,7 +64,3 @@ def overview_of(memory: Memory, user_id: str | None, *, scan: bool = True) -> Ov
     stats = memory.stats(user_id=user_id)
     scanned = newest_memories(memory, user_id, SCAN_LIMIT) if scan and stats.memories else []
     return Overview(stats.memories, dict(stats.per_sector), stats.avg_salience, stats.waypoints, scanned)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from openmemory.clock import now_ms
 from openmemory.engine.classify import classify
 from openmemory.engine.dedup import simhash
 from openmemory.engine.embed.base import l2_normalise
@@ -262,7 +263,7 @@ def _fill(
     pool_texts = [sentence(rng) for _ in range(512)]
     pool = memory.embedder.embed(pool_texts)
     jobs = memory.maintenance
-    now = int(time.time() * 1000)
+    now = now_ms()
     np_rng = np.random.default_rng(rng.randrange(2**32))
     batch: list[tuple[MemoryRecord, Any]] = []
     for i in range(start, len(texts)):

@@ -11,7 +11,6 @@ the same command again (or after a crash) adds nothing twice. See docs/import.md
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib import import_module
@@ -24,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from openmemory.cli.console import fail, handles_errors, load_settings
 from openmemory.client import Client
+from openmemory.clock import now_ms
 from openmemory.errors import TenantMismatch, Unauthenticated
 from openmemory.importers import mem0, supermemory, zep
 from openmemory.importers.base import Importer, Scope
@@ -41,10 +41,6 @@ VERSIONS = {"mem0": ("v2", "v1"), "zep": ("v3", "v2")}
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
-
-
-def _clock() -> int:
-    return int(time.time() * 1000)
 
 
 @handles_errors
@@ -137,20 +133,20 @@ def _importer(
         return RetryFile(retry)
     if source == "mem0":
         if file is not None:
-            return mem0.Mem0File(file, clock=_clock)
+            return mem0.Mem0File(file, clock=now_ms)
         client = SourceClient("Mem0", base_url or mem0.DEFAULT_URL, mem0.Mem0Api.headers(api_key or ""))
-        return mem0.Mem0Api(client, api_version=version or "v2", clock=_clock)
+        return mem0.Mem0Api(client, api_version=version or "v2", clock=now_ms)
     if source == "zep":
         if file is not None:
-            return zep.ZepFile(file, clock=_clock)
+            return zep.ZepFile(file, clock=now_ms)
         client = SourceClient("Zep", base_url or zep.DEFAULT_URL, zep.ZepApi.headers(api_key or ""))
-        return zep.ZepApi(client, api_version=version or "v3", clock=_clock)
+        return zep.ZepApi(client, api_version=version or "v3", clock=now_ms)
     if file is not None:
-        return supermemory.SupermemoryFile(file, clock=_clock)
+        return supermemory.SupermemoryFile(file, clock=now_ms)
     client = SourceClient(
         "Supermemory", base_url or supermemory.DEFAULT_URL, supermemory.SupermemoryApi.headers(api_key or "")
     )
-    return supermemory.SupermemoryApi(client, clock=_clock)
+    return supermemory.SupermemoryApi(client, clock=now_ms)
 
 
 @contextmanager

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import builtins
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from openmemory.clock import Clock, now_ms
 from openmemory.config import Settings
 from openmemory.engine.decay import current_salience, recall_boost, reinforced_salience
 from openmemory.engine.dedup import dedup_key, is_same_text, simhash
@@ -58,12 +58,7 @@ DEDUP_BOOST = 0.15
 LINK_BLOCK = 256
 CONSOLIDATE_ABOVE = 0.8
 SUMMARY_MEMORIES = 100
-Clock = Callable[[], int]
 IMPORT_ID_NAMESPACE = uuid.UUID("5d0c3f5e-7a43-4c41-9a57-0c0e2d6f4b11")
-
-
-def _wall_clock_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def imported_memory_id(source: str, source_id: str, user_id: str | None) -> str:
@@ -122,8 +117,8 @@ class Memory:
     ) -> None:
         self.settings = settings_for(target, settings)
         self._embedder: Embedder = QueryCache(embedder or open_embedder(self.settings))
-        self._store = store or open_store(self.settings)
-        self._clock = clock or _wall_clock_ms
+        self._clock = clock or now_ms
+        self._store = store or open_store(self.settings, clock=self._clock)
         self._tuning = tuning
         self._summary_lock = threading.Lock()
         self._recall = RecallWriter(self._store, self.settings.recall_flush_ms / 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openmemory.clock import Clock, now_ms
 from openmemory.config import Settings
 from openmemory.errors import ConfigError
 from openmemory.store.base import MemoryFilter, Store, UserStats
@@ -22,13 +23,13 @@ def require_postgres() -> None:
         ) from None
 
 
-def open_store(settings: Settings) -> Store:
-    """Open (and, unless OM_AUTO_MIGRATE=false, migrate) the configured database."""
+def open_store(settings: Settings, *, clock: Clock = now_ms) -> Store:
+    """Open (and, unless OM_AUTO_MIGRATE=false, migrate) the configured database; ``clock`` stamps its writes."""
     if settings.metadata_backend == "postgres":
         require_postgres()
         from openmemory.store.postgres import PostgresStore
 
-        store: Store = PostgresStore.open(settings)
+        store: Store = PostgresStore.open(settings, clock=clock)
         return store
     from openmemory.store.sqlite import SQLiteStore
 
@@ -38,4 +39,5 @@ def open_store(settings: Settings) -> Store:
         vector_table=settings.vector_table,
         auto_migrate=settings.auto_migrate,
         ann_min_memories=settings.ann_min_memories,
+        clock=clock,
     )

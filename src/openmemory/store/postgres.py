@@ -17,7 +17,6 @@ import contextlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from openmemory.clock import Clock, now_ms
 from openmemory.config import Settings
 from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
@@ -51,16 +51,15 @@ POOL_TIMEOUT_S = 10.0
 BATCH = 500
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class PostgresStore:
     """Owner-scoped storage in one PostgreSQL schema."""
 
-    def __init__(self, pool: ConnectionPool, names: PgNames, vectors: PgVectors, location: str) -> None:
+    def __init__(
+        self, pool: ConnectionPool, names: PgNames, vectors: PgVectors, location: str, clock: Clock = now_ms
+    ) -> None:
         self._pool = pool
         self._local = threading.local()
+        self._clock = clock
         self._names = names
         self._vec = vectors
         self.location = location
@@ -82,7 +81,7 @@ class PostgresStore:
     # -- opening ---------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings) -> PostgresStore:
+    def open(cls, settings: Settings, *, clock: Clock = now_ms) -> PostgresStore:
         """Connect, migrate (unless OM_AUTO_MIGRATE=false), pick the vector mode and open the pool.
 
         Raises StoreUnavailable (server unreachable, credentials refused, database missing without
@@ -103,7 +102,7 @@ class PostgresStore:
                 raise unavailable(conn_string, exc) from exc
         vectors = PgVectors(names, extension[1] if extension else None)
         pool = open_pool(conn_string, extension[0] if extension else None, POOL_MAX, POOL_TIMEOUT_S)
-        store = cls(pool, names, vectors, location)
+        store = cls(pool, names, vectors, location, clock)
         try:
             store._prepare_vectors()
         except BaseException:
@@ -349,7 +348,7 @@ class PostgresStore:
         self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content, m.project_id)
 
     def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
-        return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, _now_ms()) > 0
+        return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, self._clock()) > 0
 
     def touch_memories(self, updates: Sequence[tuple[str, float]], *, user_id: str | None, last_seen_at_ms: int) -> int:
         """Set salience and last-seen time of several of the user's memories in one transaction."""
@@ -525,7 +524,7 @@ class PostgresStore:
 
     def log_stat(self, kind: str, count: int = 1) -> None:
         self._rows(
-            f"INSERT INTO {self._s} (type, count, ts) VALUES (%s, %s, %s) RETURNING id", (kind, count, _now_ms())
+            f"INSERT INTO {self._s} (type, count, ts) VALUES (%s, %s, %s) RETURNING id", (kind, count, self._clock())
         )
 
     # -- maintenance (crosses users on purpose) ----------------------------------------------------------------

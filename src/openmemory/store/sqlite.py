@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from openmemory.clock import Clock, now_ms
 from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
 from openmemory.migrations.schema import inspect_sqlite
 from openmemory.migrations.sqlite import plan_status_sqlite, resolve_vector_table
@@ -32,7 +33,7 @@ from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
-from openmemory.store.sqlite_rows import filter_sql, now_ms
+from openmemory.store.sqlite_rows import filter_sql
 from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.temporal_sqlite import SQLiteFactRunner
 from openmemory.store.timeline import around_sql, neighbour_offsets
@@ -52,8 +53,10 @@ class SQLiteStore:
         vector_table: str,
         busy_timeout_ms: int,
         ann_min_memories: int = ANN_MIN_MEMORIES,
+        clock: Clock = now_ms,
     ) -> None:
         self._conn = conn  # the writer
+        self._clock = clock
         self._path = path
         self._vt = vector_table
         self._busy_ms = busy_timeout_ms
@@ -80,6 +83,7 @@ class SQLiteStore:
         auto_migrate: bool = True,
         say: Any = None,
         ann_min_memories: int = ANN_MIN_MEMORIES,
+        clock: Clock = now_ms,
     ) -> SQLiteStore:
         """Open (creating when missing) a database file, migrating it first unless ``auto_migrate`` is off.
 
@@ -116,7 +120,7 @@ class SQLiteStore:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, db_path, table, busy_timeout_ms, ann_min_memories)
+        return cls(conn, db_path, table, busy_timeout_ms, ann_min_memories, clock)
 
     def close(self) -> None:
         self._caches.save_indexes()
@@ -370,7 +374,7 @@ class SQLiteStore:
             [
                 (
                     "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?",
-                    (salience, last_seen_at_ms, now_ms(), memory_id, user_id),
+                    (salience, last_seen_at_ms, self._clock(), memory_id, user_id),
                 )
             ]
         )
@@ -533,7 +537,7 @@ class SQLiteStore:
         )
 
     def log_stat(self, kind: str, count: int = 1) -> None:
-        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (kind, count, now_ms()))])
+        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (kind, count, self._clock()))])
 
     # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
 

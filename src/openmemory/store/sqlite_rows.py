@@ -1,16 +1,11 @@
-"""SQLite-specific row helpers: the filter clause of a listing, and the clock for stamps."""
+"""SQLite-specific row helpers: the filter clause of a listing."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.base import MemoryFilter
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def filter_sql(where: MemoryFilter | None) -> tuple[str, list[Any]]:

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Query, Request
 
 from openmemory.api.context import CallerDep, MemoryDep
 from openmemory.api.meter import RequestMeter
-from openmemory.api.overview import newest_memories, now_ms, overview_of
+from openmemory.api.overview import newest_memories, overview_of
 from openmemory.api.routes.memory import UserIdQuery
+from openmemory.clock import now_ms
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 

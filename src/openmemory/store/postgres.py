@@ -32,10 +32,10 @@ from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import postgres_transfer
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
+from openmemory.store.filters import POSTGRES_FILTERS, filter_sql
 from openmemory.store.postgres_connect import build_conninfo, connect, describe, enable_pgvector, open_pool, unavailable
 from openmemory.store.postgres_rows import (
     as_uuids,
-    filter_sql,
     waypoint_owner,
 )
 from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
@@ -292,7 +292,7 @@ class PostgresStore:
     ) -> list[MemoryRecord]:
         """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
         owner, args = owner_clause("user_id", user_id)
-        extra, extra_args = filter_sql(where)
+        extra, extra_args = filter_sql(where, POSTGRES_FILTERS)
         rows = self._rows(
             f"SELECT {MEMORY_COLUMNS} FROM {self._m} WHERE {owner}{extra} "
             "ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
@@ -302,7 +302,7 @@ class PostgresStore:
 
     def count_memories(self, *, user_id: str | None, where: MemoryFilter | None = None) -> int:
         owner, args = owner_clause("user_id", user_id)
-        extra, extra_args = filter_sql(where)
+        extra, extra_args = filter_sql(where, POSTGRES_FILTERS)
         return int(self._rows(f"SELECT count(*) FROM {self._m} WHERE {owner}{extra}", (*args, *extra_args))[0][0])
 
     def find_by_simhash(self, simhash: str, *, user_id: str | None) -> MemoryRecord | None:

@@ -30,10 +30,10 @@ from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import sqlite_transfer
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
+from openmemory.store.filters import SQLITE_FILTERS, filter_sql
 from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
 from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
-from openmemory.store.sqlite_rows import filter_sql
 from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.temporal_sqlite import SQLiteFactRunner
 from openmemory.store.timeline import around_sql, neighbour_offsets
@@ -306,7 +306,7 @@ class SQLiteStore:
         self, *, user_id: str | None, limit: int, offset: int, where: MemoryFilter | None = None
     ) -> list[MemoryRecord]:
         """The user's memories, newest first, filtered before paging (upstream filtered after LIMIT)."""
-        extra, args = filter_sql(where)
+        extra, args = filter_sql(where, SQLITE_FILTERS)
         rows = self._query(
             f"SELECT {MEMORY_COLUMNS} FROM memories WHERE user_id IS ?{extra} "
             "ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
@@ -315,7 +315,7 @@ class SQLiteStore:
         return [row_to_memory(r) for r in rows]
 
     def count_memories(self, *, user_id: str | None, where: MemoryFilter | None = None) -> int:
-        extra, args = filter_sql(where)
+        extra, args = filter_sql(where, SQLITE_FILTERS)
         rows = self._query(f"SELECT count(*) FROM memories WHERE user_id IS ?{extra}", (user_id, *args))
         return int(rows[0][0])
 

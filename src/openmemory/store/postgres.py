@@ -14,7 +14,6 @@ full-text search over ``to_tsvector('english', content)`` with the GIN index of 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -39,7 +38,15 @@ from openmemory.store.postgres_rows import (
     waypoint_owner,
 )
 from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
-from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
+from openmemory.store.records import (
+    INSERT_COLUMNS,
+    MEMORY_COLUMNS,
+    insert_marks,
+    memory_row,
+    row_to_memory,
+    update_assignments,
+    update_values,
+)
 from openmemory.store.temporal_postgres import PostgresFactRunner
 from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.timeline import around_sql, neighbour_offsets
@@ -219,15 +226,9 @@ class PostgresStore:
         m = memory
         with self._tx() as cur:
             cur.execute(
-                f"INSERT INTO {self._m} ({MEMORY_COLUMNS}, mean_dim, mean_vec) VALUES "
-                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)".encode(),
-                (
-                    m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
-                    json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms,
-                    m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
-                    None if mean is None else int(mean.shape[0]), None if mean is None else encode_vector(mean),
-                ),
-            )  # fmt: skip
+                f"INSERT INTO {self._m} ({INSERT_COLUMNS}) VALUES ({insert_marks('%s')})".encode(),
+                memory_row(m, mean),
+            )
             self._write_vectors(cur, m, vectors)
             if waypoint is not None:
                 self._write_waypoint(cur, waypoint, m.project_id)
@@ -323,15 +324,9 @@ class PostgresStore:
         owner, args = owner_clause("user_id", m.user_id)
         with self._tx() as cur:
             cur.execute(
-                f"UPDATE {self._m} SET content=%s, simhash=%s, primary_sector=%s, tags=%s, meta=%s, updated_at=%s, "
-                f"last_seen_at=%s, salience=%s, decay_lambda=%s, version=%s, feedback_score=%s "
-                f"WHERE id=%s AND {owner}".encode(),
-                (
-                    m.content, m.simhash, m.primary_sector, json.dumps(list(m.tags)), json.dumps(m.meta),
-                    m.updated_at_ms, m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
-                    m.memory_id, *args,
-                ),
-            )  # fmt: skip
+                f"UPDATE {self._m} SET {update_assignments('%s')} WHERE id=%s AND {owner}".encode(),
+                (*update_values(m), m.memory_id, *args),
+            )
             if cur.rowcount == 0:
                 return
             if vectors is not None:
@@ -598,14 +593,9 @@ class PostgresStore:
         are slow); call ``maintenance_reindex`` after the last batch to rebuild it in one pass.
         """
         with self._tx() as cur:
-            with cur.copy(f"COPY {self._m} ({MEMORY_COLUMNS}, mean_dim, mean_vec) FROM STDIN".encode()) as copy:
+            with cur.copy(f"COPY {self._m} ({INSERT_COLUMNS}) FROM STDIN".encode()) as copy:
                 for m, v in items:
-                    copy.write_row(
-                        (m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
-                         json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms,
-                         m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
-                         int(v.shape[0]), encode_vector(v))
-                    )  # fmt: skip
+                    copy.write_row(memory_row(m, v))
             with cur.copy(f"COPY {self._v} (id, sector, user_id, project_id, v, dim) FROM STDIN".encode()) as copy:
                 for m, v in items:
                     copy.write_row(

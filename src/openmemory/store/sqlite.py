@@ -9,7 +9,6 @@ search uses the per-user BM25 index of ``lexical_index`` (statistics from the ow
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,15 @@ from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.filters import SQLITE_FILTERS, filter_sql
 from openmemory.store.lexical_index import LexicalIndex
 from openmemory.store.owner_cache import ANN_MIN_MEMORIES, BUMP_SQL, OwnerCaches, owner_key
-from openmemory.store.records import MEMORY_COLUMNS, row_to_memory
+from openmemory.store.records import (
+    INSERT_COLUMNS,
+    MEMORY_COLUMNS,
+    insert_marks,
+    memory_row,
+    row_to_memory,
+    update_assignments,
+    update_values,
+)
 from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.temporal_sqlite import SQLiteFactRunner
 from openmemory.store.timeline import around_sql, neighbour_offsets
@@ -224,28 +231,8 @@ class SQLiteStore:
         m = memory
         statements: list[tuple[str, Sequence[Any]]] = [
             (
-                f"INSERT INTO memories ({MEMORY_COLUMNS}, mean_dim, mean_vec) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    m.memory_id,
-                    m.user_id,
-                    m.project_id,
-                    m.segment,
-                    m.content,
-                    m.simhash,
-                    m.primary_sector,
-                    json.dumps(list(m.tags)),
-                    json.dumps(m.meta),
-                    m.created_at_ms,
-                    m.updated_at_ms,
-                    m.last_seen_at_ms,
-                    m.salience,
-                    m.decay_lambda,
-                    m.version,
-                    m.feedback_score,
-                    None if mean is None else int(mean.shape[0]),
-                    None if mean is None else encode_vector(mean),
-                ),
+                f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({insert_marks('?')})",
+                memory_row(m, mean),
             ),
         ]
         statements += self._vector_rows(m, vectors)
@@ -333,24 +320,8 @@ class SQLiteStore:
         m = memory
         statements: list[tuple[str, Sequence[Any]]] = [
             (
-                "UPDATE memories SET content=?, simhash=?, primary_sector=?, tags=?, meta=?, updated_at=?, "
-                "last_seen_at=?, salience=?, decay_lambda=?, version=?, feedback_score=? "
-                "WHERE id=? AND +user_id IS ?",
-                (
-                    m.content,
-                    m.simhash,
-                    m.primary_sector,
-                    json.dumps(list(m.tags)),
-                    json.dumps(m.meta),
-                    m.updated_at_ms,
-                    m.last_seen_at_ms,
-                    m.salience,
-                    m.decay_lambda,
-                    m.version,
-                    m.feedback_score,
-                    m.memory_id,
-                    m.user_id,
-                ),
+                f"UPDATE memories SET {update_assignments('?')} WHERE id=? AND +user_id IS ?",
+                (*update_values(m), m.memory_id, m.user_id),
             ),
         ]
         if vectors is not None:
@@ -569,18 +540,12 @@ class SQLiteStore:
 
         No waypoints are made; the owners' cached indexes are dropped and reload on their next query.
         """
-        rows = [
-            (m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
-             json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms, m.last_seen_at_ms,
-             m.salience, m.decay_lambda, m.version, m.feedback_score, int(v.shape[0]), encode_vector(v))
-            for m, v in items
-        ]  # fmt: skip
+        rows = [memory_row(m, v) for m, v in items]
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
-                    f"INSERT INTO memories ({MEMORY_COLUMNS}, mean_dim, mean_vec) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({insert_marks('?')})",
                     rows,
                 )
                 self._conn.executemany(

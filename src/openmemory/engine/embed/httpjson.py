@@ -1,11 +1,16 @@
-"""HttpJsonClient: the one place the HTTP embedders turn httpx failures into EmbedderError."""
+"""What the HTTP embedders share: ``HttpJsonClient``, the one place httpx failures become EmbedderError, and
+``HttpEmbedder``, the batch loop around one request per batch."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import numpy as np
 
+from openmemory.engine.embed.base import Vectors, l2_normalise
 from openmemory.errors import EmbedderError
 
 # How much of an error response body to quote in a message.
@@ -71,3 +76,70 @@ class HttpJsonClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+class HttpEmbedder:
+    """The loop both HTTP embedders share: batches of at most ``batch_size`` texts, one request each
+    (``_embed_batch``, which each server's embedder writes), unit vectors out.
+
+    ``dim`` is the configured value or is learnt from the first response (reading it first may make one small
+    request); every later answer must have it.
+    """
+
+    batch_size = 64
+
+    def __init__(self, *, client: HttpJsonClient, kind: str, model: str, dim: int | None, source: str) -> None:
+        self._client = client
+        self._kind = kind
+        self._model = model
+        self._source = source  # who answered, for messages
+        self._dim = dim
+        self._dim_lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"{self._kind}:{self._model}"
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            with self._dim_lock:
+                if self._dim is None:
+                    self.embed(["dimension probe"])
+        assert self._dim is not None
+        return self._dim
+
+    def embed(self, texts: Sequence[str], *, sector: str | None = None) -> Vectors:
+        """One unit vector per text, in input order; ``sector`` is ignored."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows: list[Any] = []
+        for start in range(0, len(texts), self.batch_size):
+            rows.extend(self._embed_batch(list(texts[start : start + self.batch_size])))
+        return l2_normalise(self._check_dim(rows))
+
+    def embed_query(self, text: str) -> Vectors:
+        """The vector of one text, 1-D."""
+        row: Vectors = self.embed([text])[0]
+        return row
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
+
+    def _embed_batch(self, batch: list[str]) -> Sequence[Any]:
+        """One vector (a list of numbers) per text of the batch, in order, from the server."""
+        raise NotImplementedError
+
+    def _check_dim(self, rows: list[Any]) -> Vectors:
+        try:
+            matrix = np.asarray(rows, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise EmbedderError(f"unexpected embeddings from {self._source}: {exc}") from None
+        if matrix.ndim != 2 or matrix.shape[1] == 0:
+            raise EmbedderError(f"unexpected response from {self._source}: embeddings of shape {matrix.shape}")
+        if self._dim is None:
+            self._dim = int(matrix.shape[1])
+        elif matrix.shape[1] != self._dim:
+            raise EmbedderError(f"{self._source} returned {matrix.shape[1]}-dimension vectors, expected {self._dim}")
+        return matrix

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from openmemory.config import Settings
-from openmemory.migrations.runner import MigrationReport, Say, VersionStatus
+from openmemory.migrations.runner import MigrationReport, Say
+from openmemory.migrations.runner import VersionStatus as VersionStatus  # re-exported: opm migrate prints it
 from openmemory.migrations.sqlite import plan_status_sqlite
 from openmemory.migrations.sqlite_file import check_database_file, connect, dry_run, migrate_file
 from openmemory.store import require_postgres

@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from openmemory.cli.console import handles_errors, load_settings
-from openmemory.migrations.runner import VersionStatus
-from openmemory.upgrade import migrate_database, schema_status
+from openmemory.upgrade import VersionStatus, migrate_database, schema_status
 
 BANNER = "OpenMemory Database Migration Tool"
 

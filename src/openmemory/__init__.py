@@ -1,6 +1,7 @@
 """OpenMemory for Python: long-term, per-user memory for LLM agents and apps."""
 
 from openmemory.config import Settings
+from openmemory.engine.embed.base import Embedder
 from openmemory.errors import (
     ConfigError,
     Conflict,
@@ -13,6 +14,10 @@ from openmemory.errors import (
     OpenMemoryError,
     SchemaOutdated,
     SchemaTooNew,
+    SourceAuthError,
+    SourceError,
+    SourceFormatError,
+    SourceUnavailable,
     StoreError,
     StoreUnavailable,
     TenantMismatch,
@@ -20,6 +25,7 @@ from openmemory.errors import (
     UnknownSector,
 )
 from openmemory.memory import Memory
+from openmemory.memory.maintenance import Maintenance
 from openmemory.models import (
     SECTORS,
     AddResult,
@@ -27,17 +33,21 @@ from openmemory.models import (
     FactComparison,
     FactEdge,
     Hit,
+    ImportResult,
     MemoryRecord,
     ScoreParts,
+    SourceMemory,
     TimelineEntry,
     UserRecord,
     Waypoint,
 )
+from openmemory.store import UserStats
 
 __all__ = [
     "AddResult",
     "ConfigError",
     "Conflict",
+    "Embedder",
     "EmbedderError",
     "EmbedderMismatch",
     "Fact",
@@ -45,7 +55,9 @@ __all__ = [
     "FactEdge",
     "FactNotFound",
     "Hit",
+    "ImportResult",
     "InvalidInput",
+    "Maintenance",
     "Memory",
     "MemoryRecord",
     "MigrationError",
@@ -56,6 +68,11 @@ __all__ = [
     "SchemaTooNew",
     "ScoreParts",
     "Settings",
+    "SourceAuthError",
+    "SourceError",
+    "SourceFormatError",
+    "SourceMemory",
+    "SourceUnavailable",
     "StoreError",
     "StoreUnavailable",
     "TenantMismatch",
@@ -63,5 +80,6 @@ __all__ = [
     "Unauthenticated",
     "UnknownSector",
     "UserRecord",
+    "UserStats",
     "Waypoint",
 ]

@@ -1,7 +1,8 @@
-"""Fixtures shared by every test directory: upstream database copies and a settings factory."""
+"""Fixtures shared by every test directory: a clean OM_* environment, and upstream database copies."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,17 @@ UPSTREAM_FILES = (
     "v1.3.0-native.sqlite",
 )
 TEMPORAL_FILES = ("v1.2.2-native.sqlite", "v1.3.0-native.sqlite")  # upstream temporal tables, 16 facts each
+
+
+@pytest.fixture(autouse=True)
+def _no_om_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with no OM_* variable (Settings reads them), whatever the shell exported.
+
+    OM_TEST_* name the test databases (tests/store/pg.py) and are not settings, so they stay.
+    """
+    for name in list(os.environ):
+        if name.startswith("OM_") and not name.startswith("OM_TEST_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -8,13 +8,17 @@ from typer.main import get_command
 
 from openmemory.cli.app import app
 from openmemory.config import Settings
-from tools.docgen import render_config_md
+from tools.docgen import render_cli_md, render_config_md
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def test_config_page_is_generated_from_settings() -> None:
     assert (DOCS / "config.md").read_text() == render_config_md(), "run: python tools/docgen.py"
+
+
+def test_cli_page_is_generated_from_the_commands_help() -> None:
+    assert (DOCS / "cli.md").read_text() == render_cli_md(), "run: python tools/docgen.py"
 
 
 def test_every_setting_is_documented() -> None:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices
 
 from openmemory.config import Settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-FACT_COMMANDS = (
-    *("add", "get", "current", "subject", "timeline", "history", "search", "compare", "invalidate"),
-    *("delete", "stats", "volatile", "decay"),
-)
 
 
 def render_config_md() -> str:
@@ -43,23 +41,30 @@ def render_config_md() -> str:
 
 
 def render_cli_md() -> str:
+    """Every command's ``--help``, top to bottom of the command tree, at 100 columns without colour."""
+    from typer.main import get_command
     from typer.testing import CliRunner
 
     from openmemory.cli.app import app
 
     runner = CliRunner()
-    commands = ["", "migrate", "serve", "mcp", "add", "query", "list", "get", "delete", "users", "stats", "reembed"]
-    commands += ["bench", "bench locomo", "bench latency"]
-    commands += ["facts"] + [f"facts {c}" for c in FACT_COMMANDS]
-    extra = [
-        c for c in ("copy", "export", "import", "backup", "restore") if runner.invoke(app, [c, "--help"]).exit_code == 0
-    ]
     lines = ["# The `opm` command", "", "Generated from `--help` by `python tools/docgen.py`.", ""]
-    for command in commands + extra:
-        result = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}, color=False)
+    for path in _command_paths(get_command(app), ()):
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"}, color=False)
         text = re.sub(r"[ \t]+\n", "\n", result.output).strip()
-        lines += [f"## `opm {command}`".replace("`opm `", "`opm`"), "", "```text", text, "```", ""]
+        lines += [f"## `{' '.join(('opm', *path))}`", "", "```text", text, "```", ""]
     return "\n".join(lines)
+
+
+def _command_paths(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """The path of ``command`` and of every visible command below it, in the order they were registered.
+
+    (A typer group is a click-like command with a ``commands`` dict; typer vendors its own click.)
+    """
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        if not sub.hidden:
+            yield from _command_paths(sub, (*path, name))
 
 
 def main() -> None:

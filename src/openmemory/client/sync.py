@@ -18,9 +18,10 @@ T = TypeVar("T")
 class Client:
     """Talks to ``opm serve``; same method names and results as ``Memory``, same errors.
 
-        >>> with Client("http://127.0.0.1:8080", api_key="...") as om:
-        ...     om.add("I moved to Lisbon in March")
+        >>> with Client(url, api_key=key) as om:  # url of opm serve, e.g. "http://127.0.0.1:8080"
+        ...     added = om.add("I moved to Lisbon in March")
         ...     [h.memory.content for h in om.query("where do I live?")]
+        ['I moved to Lisbon in March']
 
     With an API key, ``user_id`` may be omitted: the server uses the key's tenant.
     """

@@ -1,7 +1,7 @@
 """Facts: the temporal knowledge graph of each user (``Memory.facts``); validation, owner scoping, the clock.
 
-    >>> mem.facts.add("alice", "works_at", "Acme", user_id="u1", valid_from="2023-01-15")
-    >>> mem.facts.add("alice", "works_at", "Globex", user_id="u1", valid_from="2024-06-01")
+    >>> acme = mem.facts.add("alice", "works_at", "Acme", user_id="u1", valid_from="2023-01-15")
+    >>> globex = mem.facts.add("alice", "works_at", "Globex", user_id="u1", valid_from="2024-06-01")
     >>> mem.facts.current("alice", "works_at", user_id="u1").object
     'Globex'
     >>> [f.object for f in mem.facts.at(subject="alice", at="2023-06-01", user_id="u1")]

@@ -46,7 +46,7 @@ BACKENDS = [pytest.param(None, id="sqlite"), *PG_SERVERS]
 def rows_of(mem: Memory) -> dict[str, Any]:
     """Everything a user could notice of a store, owner by owner: memories, vectors, waypoints, users rows,
     temporal facts and edges."""
-    store = mem.store
+    store = mem.maintenance.store
     out: dict[str, Any] = {"users": sorted(store.maintenance_users(), key=lambda u: u.user_id)}
     for owner in sorted({*mem.users(), *store.facts.maintenance_owners()}, key=lambda u: (u is not None, u or "")):
         ids = store.memory_ids(user_id=owner)

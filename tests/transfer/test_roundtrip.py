@@ -80,8 +80,8 @@ def test_export_then_import_gives_back_every_record(
     pair: tuple[Memory, Memory], tmp_path: Path, data: dict[str | None, list[dict[str, Any]]], with_vectors: bool
 ) -> None:
     source, target = pair
-    source.store.maintenance_wipe()  # one pair of databases for every example: emptied first
-    target.store.maintenance_wipe()
+    source.maintenance.store.maintenance_wipe()  # one pair of databases for every example: emptied first
+    target.maintenance.store.maintenance_wipe()
     fill(source, data)
     round_trip(source, target, tmp_path / "export.jsonl", with_vectors=with_vectors)
 
@@ -103,7 +103,9 @@ def test_other_embedder_means_re_embedding(make_memory: MakeMemory, tmp_path: Pa
         export_jsonl(source, f, with_vectors=True)
     report = import_jsonl(target, path)
     assert report.reembedded and report.imported == 1
-    ((vectors, mean),) = target.store.get_vectors(target.store.memory_ids(user_id="alice"), user_id="alice").values()
+    ((vectors, mean),) = target.maintenance.store.get_vectors(
+        target.maintenance.store.memory_ids(user_id="alice"), user_id="alice"
+    ).values()
     assert mean is not None and mean.shape == (128,) and all(v.dim == 128 for v in vectors)
     assert target.query("Lisbon", user_id="alice")[0].memory.content == "I moved to Lisbon in March"
 

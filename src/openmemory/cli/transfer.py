@@ -113,7 +113,7 @@ def backup(
     """
     with open_memory(db) as mem, progress_bar("backing up") as advance:
         kind = transfer.backup(mem, file, force=force, progress=advance)
-    typer.echo(f"backed up {mem.store.location} to {file} ({kind})")
+    typer.echo(f"backed up {mem.location} to {file} ({kind})")
 
 
 @handles_errors

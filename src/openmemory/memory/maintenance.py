@@ -38,6 +38,12 @@ class Maintenance:
         self._memory = memory
         self._store = store
 
+    @property
+    def store(self) -> Store:
+        """The store itself, for the service's own cross-user tools (``transfer/``: export, backup, restore);
+        surfaces never use it (tests/test_layers.py keeps them off the store package)."""
+        return self._store
+
     def run_decay(self, now_ms: int) -> int:
         """Write every memory's salience decayed to ``now_ms``; returns how many rows changed.
 

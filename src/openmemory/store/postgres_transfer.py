@@ -122,7 +122,7 @@ def users(store: PostgresStore) -> list[UserRecord]:
 
 def is_empty(store: PostgresStore) -> bool:
     """True when no table holds user data (memories, users rows, temporal facts)."""
-    facts = store.names.qualified("temporal_facts")
+    facts = store._names.qualified("temporal_facts")
     return all(not store._rows(f"SELECT 1 FROM {table} LIMIT 1") for table in (store._m, store._u, facts))
 
 
@@ -142,7 +142,7 @@ def snapshot(store: PostgresStore) -> Iterator[None]:
 
 def wipe(store: PostgresStore) -> None:
     """Delete every user's data (memories, vectors, waypoints, users, embed logs, temporal facts) for a restore."""
-    q = store.names.qualified
+    q = store._names.qualified
     with store._tx() as cur:
         owners = [r[0] for r in cur.execute(f"SELECT DISTINCT user_id FROM {store._m}".encode()).fetchall()]
         for table in (q("temporal_edges"), q("temporal_facts"), store._w, store._v, store._e, store._u, store._m):

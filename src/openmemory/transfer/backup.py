@@ -49,7 +49,7 @@ def backup(memory: Memory, target: Path, *, force: bool = False, progress: Progr
         raise StoreError(f"{target} already exists; choose another file or pass --force to replace it")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
-    store = memory.store
+    store = memory.maintenance.store
     try:
         if isinstance(store, FileBackups):
             store.maintenance_backup(partial)
@@ -82,7 +82,7 @@ def restore(memory: Memory, source: Path, *, force: bool = False, progress: Prog
     the restore fails part way, the target keeps what it had.
     """
     kind = backup_kind(source)
-    store = memory.store
+    store = memory.maintenance.store
     if not force and not store.maintenance_is_empty():
         raise StoreError(
             f"{store.location} already holds data; restore replaces everything in it, so it refuses a database "
@@ -137,7 +137,7 @@ def _check_sqlite_backup(path: Path) -> None:
 @contextlib.contextmanager
 def _staged_sqlite(memory: Memory, jsonl: Path, progress: Progress | None) -> Iterator[Path]:
     """The JSONL backup imported into a scratch SQLite file beside the target (same disk, same embedder)."""
-    folder = Path(memory.store.location).parent
+    folder = Path(memory.location).parent
     with tempfile.TemporaryDirectory(prefix=".opm-restore-", dir=folder) as tmp:
         path = Path(tmp) / "staged.sqlite"
         with Memory(settings=settings_for(path, memory.settings), embedder=memory.embedder) as staged:

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from openmemory import validate
-from openmemory.memory import Memory
+from openmemory.memory import Memory, validate
 from openmemory.models import Waypoint
 from openmemory.store import Store
 from openmemory.store.temporal_base import FactQuery
@@ -49,7 +48,7 @@ def export_jsonl(
     """
     counts = {"user": 0, "memory": 0, "fact": 0, "edge": 0}
     per_user: dict[str | None, int] = {}
-    store = memory.store
+    store = memory.maintenance.store
     with store.maintenance_snapshot():
         owners = _owners(store, user_ids)
         dim = store.read_meta("embed_dim")
@@ -98,7 +97,7 @@ def _owners(store: Store, user_ids: Sequence[str | None] | None) -> list[str | N
 
 def memory_lines(memory: Memory, user_id: str | None, memory_ids: Sequence[str]) -> Iterator[Line]:
     """Memory lines (without vectors) of those of ``memory_ids`` the user has, in the order given."""
-    return _memory_lines(memory.store, user_id, list(memory_ids), with_vectors=False)
+    return _memory_lines(memory.maintenance.store, user_id, list(memory_ids), with_vectors=False)
 
 
 def _memory_lines(store: Store, owner: str | None, ids: list[str], with_vectors: bool) -> Iterator[Line]:

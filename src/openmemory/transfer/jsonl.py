@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from openmemory import validate
 from openmemory.engine.encode import encode_many
-from openmemory.memory import Memory
+from openmemory.memory import Memory, validate
 from openmemory.models import Fact, FactEdge, SectorVector
 from openmemory.store.base import StoredMemory
 from openmemory.transfer.format import line_to_edge, line_to_fact, line_to_stored, line_to_user
@@ -93,7 +92,7 @@ class _Importer:
         self, memory: Memory, checked: CheckedFile, user_ids: Sequence[str | None] | None, progress: Progress | None
     ) -> None:
         self.memory = memory
-        self.store = memory.store
+        self.store = memory.maintenance.store
         self.checked = checked
         self.wanted = None if user_ids is None else {validate.user_id(u) for u in user_ids}
         self.progress = progress

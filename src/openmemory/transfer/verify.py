@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openmemory import validate
-from openmemory.memory import Memory
+from openmemory.memory import Memory, validate
 from openmemory.transfer.export import memory_lines
 from openmemory.transfer.format import Line, content_line
 from openmemory.transfer.reader import check_file, records

@@ -1,8 +1,12 @@
 """Import an ``openmemory-jsonl`` file (``opm export``'s output) into a store, keeping every id and time.
 
-    >>> report = import_jsonl(mem, Path("all.jsonl"))
+    >>> from openmemory.transfer.export import export_jsonl
+    >>> added = mem.add("I moved to Lisbon in March", user_id="alice")
+    >>> with open("all.jsonl", "w") as out:
+    ...     written = export_jsonl(mem, out)
+    >>> report = import_jsonl(mem, Path("all.jsonl"))  # into the same database: nothing new
     >>> report.imported, report.skipped, report.failed
-    (120, 0, 0)
+    (0, 1, 0)
 
 Idempotent: records are keyed on our own ids, so a memory whose id the user already has is skipped (never
 overwritten), and a second import of the same file adds nothing; an interrupted import is finished by running

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from openmemory.models import SourceMemory
@@ -52,3 +53,19 @@ def scopes_for(users: Sequence[str] | None, listed: Sequence[str | None] | None)
     if listed is not None:
         return [Scope(u) for u in dict.fromkeys(listed)]
     return [EVERYONE]
+
+
+class ExportFile:
+    """An export file read in one pass over everyone: each memory in it names its own user."""
+
+    source: str
+
+    def __init__(self, path: Path, *, clock: Callable[[], int]) -> None:
+        self._path = path
+        self._clock = clock
+
+    def close(self) -> None:
+        return None
+
+    def scopes(self, users: Sequence[str] | None) -> list[Scope]:
+        return scopes_for(users, None)

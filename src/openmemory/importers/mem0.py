@@ -11,11 +11,10 @@ Search answers (v1/v2 ``memories/search``) carry the same memories plus ``score`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from openmemory.importers import shape
-from openmemory.importers.base import Scope, scopes_for
+from openmemory.importers.base import ExportFile, Scope, scopes_for
 from openmemory.importers.http import SourceClient
 from openmemory.models import SourceMemory
 
@@ -102,20 +101,10 @@ class Mem0Api:
         return page, f"Mem0 POST /v2/memories/ (user {user_id!r}, page {page_no})"
 
 
-class Mem0File:
+class Mem0File(ExportFile):
     """Memories from a JSON file of Mem0's ``get_all`` (OSS or Platform SDK, v1 or v2, or a search answer)."""
 
     source = SOURCE
-
-    def __init__(self, path: Path, *, clock: Callable[[], int]) -> None:
-        self._path = path
-        self._clock = clock
-
-    def close(self) -> None:
-        return None
-
-    def scopes(self, users: Sequence[str] | None) -> list[Scope]:
-        return scopes_for(users, None)
 
     def read(self, scope: Scope) -> Iterator[SourceMemory]:
         now = self._clock()

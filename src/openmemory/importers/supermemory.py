@@ -10,13 +10,12 @@ document without a container tag belongs to the system user.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from openmemory.errors import SourceFormatError
 from openmemory.importers import shape
-from openmemory.importers.base import Scope, scopes_for
+from openmemory.importers.base import ExportFile, Scope, scopes_for
 from openmemory.importers.http import SourceClient
 from openmemory.models import SourceMemory
 
@@ -106,20 +105,10 @@ def _last_page(page: object, page_no: int, count: int, page_size: int, where: st
     return (current if isinstance(current, int) else page_no) >= total_pages
 
 
-class SupermemoryFile:
+class SupermemoryFile(ExportFile):
     """Documents from a JSON file: a list answer of ``/v3/documents/list`` (or several pages' documents)."""
 
     source = SOURCE
-
-    def __init__(self, path: Path, *, clock: Callable[[], int]) -> None:
-        self._path = path
-        self._clock = clock
-
-    def close(self) -> None:
-        return None
-
-    def scopes(self, users: Sequence[str] | None) -> list[Scope]:
-        return scopes_for(users, None)
 
     def read(self, scope: Scope) -> Iterator[SourceMemory]:
         now = self._clock()

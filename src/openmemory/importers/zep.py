@@ -13,12 +13,11 @@ together (see docs/import.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from openmemory.importers import shape
-from openmemory.importers.base import Scope, scopes_for
+from openmemory.importers.base import ExportFile, Scope, scopes_for
 from openmemory.importers.http import SourceClient
 from openmemory.models import SourceMemory
 
@@ -137,20 +136,10 @@ def _is_last(page: object, count: int, seen: int, page_size: int) -> bool:
     return count < page_size
 
 
-class ZepFile:
+class ZepFile(ExportFile):
     """Messages from a JSON file of Zep threads (or sessions), each with its ``user_id`` and ``messages``."""
 
     source = SOURCE
-
-    def __init__(self, path: Path, *, clock: Callable[[], int]) -> None:
-        self._path = path
-        self._clock = clock
-
-    def close(self) -> None:
-        return None
-
-    def scopes(self, users: Sequence[str] | None) -> list[Scope]:
-        return scopes_for(users, None)
 
     def read(self, scope: Scope) -> Iterator[SourceMemory]:
         now = self._clock()

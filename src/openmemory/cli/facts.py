@@ -65,6 +65,14 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+def _report(value: Any, as_json: bool, line: str) -> None:
+    """The outcome of a change: ``value`` as JSON for scripts, else one line for people."""
+    if as_json:
+        _print_json(value)
+    else:
+        typer.echo(line)
+
+
 def _console() -> Console:
     return Console(width=None if Console().is_terminal else 160)
 
@@ -139,10 +147,9 @@ def add(
             subject, predicate, obj, user_id=user, project_id=project, valid_from=valid_from, confidence=confidence,
             metadata=metadata,
         )  # fmt: skip
-    if as_json:
-        _print_json(fact_json(f))
-    else:
-        typer.echo(f"stored {f.fact_id} ({f.subject} {f.predicate} {f.object} from {iso(f.valid_from_ms)})")
+    _report(
+        fact_json(f), as_json, f"stored {f.fact_id} ({f.subject} {f.predicate} {f.object} from {iso(f.valid_from_ms)})"
+    )
 
 
 @facts_app.command("get")
@@ -293,10 +300,7 @@ def invalidate(
     """Close a fact (it stays in the history)."""
     with _open(db) as mem:
         f = mem.facts.invalidate(fact_id, user_id=user, project_id=project, valid_to=at)
-    if as_json:
-        _print_json(fact_json(f))
-    else:
-        typer.echo(f"invalidated {f.fact_id} at {iso(f.valid_to_ms)}")
+    _report(fact_json(f), as_json, f"invalidated {f.fact_id} at {iso(f.valid_to_ms)}")
 
 
 @facts_app.command("delete")
@@ -311,10 +315,7 @@ def delete(
     """Delete a fact and its edges for good (invalidate keeps the history instead)."""
     with _open(db) as mem:
         mem.facts.delete(fact_id, user_id=user, project_id=project)
-    if as_json:
-        _print_json({"ok": True, "id": fact_id})
-    else:
-        typer.echo(f"deleted {fact_id}")
+    _report({"ok": True, "id": fact_id}, as_json, f"deleted {fact_id}")
 
 
 @facts_app.command("stats")
@@ -376,7 +377,5 @@ def decay(
         raise typer.BadParameter("give --user or --all-users, not both")
     with _open(db) as mem:
         updated = mem.facts.decay_all(rate=rate) if every_user else mem.facts.decay(user_id=user, rate=rate)
-    if as_json:
-        _print_json({"decay_rate": rate, "facts_updated": updated, "scope": "all" if every_user else "user"})
-    else:
-        typer.echo(f"decayed {updated} facts")
+    scope = "all" if every_user else "user"
+    _report({"decay_rate": rate, "facts_updated": updated, "scope": scope}, as_json, f"decayed {updated} facts")

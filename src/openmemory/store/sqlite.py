@@ -26,7 +26,7 @@ from openmemory.migrations.sqlite_file import (
     migrate_connection,
 )
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
-from openmemory.store import sqlite_transfer
+from openmemory.store import sqlite_maintenance, sqlite_transfer, sqlite_users
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.filters import SQLITE_FILTERS, filter_sql
@@ -399,17 +399,7 @@ class SQLiteStore:
         return counts[1]
 
     def user_stats(self, *, user_id: str | None) -> UserStats:
-        rows = self._query(
-            "SELECT primary_sector, count(*), avg(salience), max(created_at) FROM memories "
-            "WHERE user_id IS ? GROUP BY primary_sector",
-            (user_id,),
-        )
-        per_sector = {str(s): int(n) for s, n, _, _ in rows}
-        total = sum(per_sector.values())
-        avg = sum(float(a or 0) * int(n) for _, n, a, _ in rows) / total if total else 0.0
-        last = max((int(t) for *_, t in rows if t is not None), default=None)
-        (n_way,) = self._query("SELECT count(*) FROM waypoints WHERE user_id IS ?", (user_id,))[0]
-        return UserStats(total, per_sector, avg, int(n_way), last)
+        return sqlite_users.user_stats(self, user_id)
 
     # -- search -----------------------------------------------------------------------------------------------
 
@@ -467,129 +457,54 @@ class SQLiteStore:
         )
         return [Waypoint(s, d, u, float(w), int(c or 0), int(up or 0)) for s, d, u, w, c, up in rows]
 
-    # -- users and stats ----------------------------------------------------------------------------------------
+    # -- users and stats (store/sqlite_users.py) ---------------------------------------------------------------
 
     def ins_user(
         self, *, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
     ) -> None:
         """Insert a users row, or update its summary, count and updated_at when it exists."""
-        self._write(
-            [
-                (
-                    "INSERT INTO users(user_id, summary, reflection_count, created_at, updated_at) VALUES (?,?,?,?,?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET summary=excluded.summary, "
-                    "reflection_count=excluded.reflection_count, updated_at=excluded.updated_at",
-                    (user_id, summary, reflection_count, created_at, updated_at),
-                )
-            ]
-        )
+        sqlite_users.ins_user(self, user_id, summary, reflection_count, created_at, updated_at)
 
     def get_user(self, *, user_id: str) -> UserRecord | None:
-        rows = self._query(
-            "SELECT user_id, summary, reflection_count, created_at, updated_at FROM users WHERE user_id = ?",
-            (user_id,),
-        )
-        if not rows:
-            return None
-        u, s, r, c, up = rows[0]
-        return UserRecord(u, s, int(r or 0), int(c or 0), int(up or 0))
+        return sqlite_users.get_user(self, user_id)
 
     def upd_user_summary(self, *, user_id: str, summary: str, updated_at: int) -> None:
         """Set a user's summary (creating the row if needed) and count one more reflection."""
-        self._write(
-            [
-                (
-                    "INSERT INTO users(user_id, summary, reflection_count, created_at, updated_at) VALUES (?,?,1,?,?) "
-                    "ON CONFLICT(user_id) DO UPDATE SET summary=excluded.summary, "
-                    "reflection_count=coalesce(users.reflection_count, 0) + 1, updated_at=excluded.updated_at",
-                    (user_id, summary, updated_at, updated_at),
-                )
-            ]
-        )
+        sqlite_users.upd_user_summary(self, user_id, summary, updated_at)
 
     def log_stat(self, kind: str, count: int = 1) -> None:
-        self._write([("INSERT INTO stats(type, count, ts) VALUES (?, ?, ?)", (kind, count, self._clock()))])
+        sqlite_users.log_stat(self, kind, count)
 
-    # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
+    # -- maintenance, crosses users on purpose (store/sqlite_maintenance.py) --------------------------------------
 
     def maintenance_user_ids(self) -> list[str | None]:
-        return [r[0] for r in self._query("SELECT DISTINCT user_id FROM memories")]
+        return sqlite_maintenance.user_ids(self)
 
     def maintenance_iter_memories(self, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
-        last = ""
-        while True:
-            rows = self._query(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id > ? ORDER BY id LIMIT ?", (last, batch))
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [row_to_memory(r) for r in rows]
+        return sqlite_maintenance.iter_memories(self, batch)
 
     def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
-        if not updates:
-            return 0
-        counts = self._write(
-            [
-                ("UPDATE memories SET salience = ?, updated_at = ? WHERE id = ?", (s, now_ms, memory_id))
-                for memory_id, s in updates
-            ]
-        )
-        return sum(counts)
+        return sqlite_maintenance.set_salience(self, updates, now_ms)
 
     def maintenance_bulk_insert(self, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:
         """Insert many new memories (one vector each, its mean) in one transaction; for benchmarks and imports.
 
         No waypoints are made; the owners' cached indexes are dropped and reload on their next query.
         """
-        rows = [memory_row(m, v) for m, v in items]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({insert_marks('?')})",
-                    rows,
-                )
-                self._conn.executemany(
-                    f"INSERT INTO {self._vt}(id, sector, user_id, project_id, v, dim) VALUES (?,?,?,?,?,?)",
-                    [(r[0], r[6], r[1], r[2], r[17], r[16]) for r in rows],
-                )
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO embed_logs(id, model, status, ts, err) VALUES (?, ?, 'completed', ?, NULL)",
-                    [(r[0], embed_model, r[9]) for r in rows],
-                )
-                self._conn.execute("COMMIT")
-            except BaseException as exc:
-                self._conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._wrap(exc) from exc
-                raise
-            for owner in {m.user_id for m, _ in items}:
-                self._conn.execute(BUMP_SQL, (owner_key(owner),)).fetchone()
-                self._caches.forget(owner)
-        return len(rows)
+        return sqlite_maintenance.bulk_insert(self, items, embed_model)
 
     def maintenance_reindex(self) -> None:
         """Rebuild derived search structures after a bulk insert (nothing to do: SQLite's load lazily)."""
 
     def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
         """Load the search structures of the most recently active owners, up to ``max_memories`` in all."""
-        rows = self._query(
-            "SELECT user_id, count(*) FROM memories GROUP BY user_id ORDER BY max(last_seen_at) DESC, user_id"
-        )
-        owners = loaded = 0
-        for user_id, count in rows:
-            if loaded + int(count) > max_memories:
-                continue
-            self._caches.preload(self._reader(), user_id, dim)
-            owners, loaded = owners + 1, loaded + int(count)
-        return owners, loaded
+        return sqlite_maintenance.preload(self, dim, max_memories)
 
     def maintenance_prune_waypoints(self, threshold: float) -> int:
-        (n,) = self._write([("DELETE FROM waypoints WHERE weight < ? AND src_id <> dst_id", (threshold,))])
-        return n
+        return sqlite_maintenance.prune_waypoints(self, threshold)
 
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
-        rows = self._query("SELECT type, count, ts FROM stats WHERE ts >= ? ORDER BY ts", (since_ms,))
-        return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+        return sqlite_maintenance.stats(self, since_ms)
 
     # -- export, import, backup (store/sqlite_transfer.py) ------------------------------------------------------
 

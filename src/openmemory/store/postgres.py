@@ -28,7 +28,7 @@ from openmemory.config import Settings
 from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
-from openmemory.store import postgres_transfer
+from openmemory.store import postgres_maintenance, postgres_transfer, postgres_users
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.filters import POSTGRES_FILTERS, filter_sql
@@ -398,21 +398,7 @@ class PostgresStore:
         return deleted
 
     def user_stats(self, *, user_id: str | None) -> UserStats:
-        owner, args = owner_clause("user_id", user_id)
-        with self._tx() as cur:
-            cur.execute(
-                f"SELECT primary_sector, count(*), avg(salience), max(created_at) FROM {self._m} "
-                f"WHERE {owner} GROUP BY primary_sector".encode(),
-                args,
-            )
-            rows = cur.fetchall()
-            cur.execute(f"SELECT count(*) FROM {self._w} WHERE user_id = %s".encode(), (owner_key(user_id),))
-            n_way = cur.fetchone()
-        per_sector = {str(s): int(n) for s, n, _, _ in rows}
-        total = sum(per_sector.values())
-        avg = sum(float(a or 0) * int(n) for _, n, a, _ in rows) / total if total else 0.0
-        last = max((int(t) for *_, t in rows if t is not None), default=None)
-        return UserStats(total, per_sector, avg, int(n_way[0]) if n_way else 0, last)
+        return postgres_users.user_stats(self, user_id)
 
     # -- search -----------------------------------------------------------------------------------------------
 
@@ -484,94 +470,42 @@ class PostgresStore:
         )
         return [Waypoint(s, d, waypoint_owner(u), float(w), int(c or 0), int(up or 0)) for s, d, u, w, c, up in rows]
 
-    # -- users and stats ----------------------------------------------------------------------------------------
+    # -- users and stats (store/postgres_users.py) -------------------------------------------------------------
 
     def ins_user(
         self, *, user_id: str, summary: str | None, reflection_count: int, created_at: int, updated_at: int
     ) -> None:
         """Insert a users row, or update its summary, count and updated_at when it exists."""
-        self._rows(
-            f"INSERT INTO {self._u} (user_id, summary, reflection_count, created_at, updated_at) "
-            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT (user_id) DO UPDATE SET summary = excluded.summary, "
-            "reflection_count = excluded.reflection_count, updated_at = excluded.updated_at RETURNING user_id",
-            (user_id, summary, reflection_count, created_at, updated_at),
-        )
+        postgres_users.ins_user(self, user_id, summary, reflection_count, created_at, updated_at)
 
     def get_user(self, *, user_id: str) -> UserRecord | None:
-        rows = self._rows(
-            f"SELECT user_id, summary, reflection_count, created_at, updated_at FROM {self._u} WHERE user_id = %s",
-            (user_id,),
-        )
-        if not rows:
-            return None
-        u, s, r, c, up = rows[0]
-        return UserRecord(u, s, int(r or 0), int(c or 0), int(up or 0))
+        return postgres_users.get_user(self, user_id)
 
     def upd_user_summary(self, *, user_id: str, summary: str, updated_at: int) -> None:
         """Set a user's summary (creating the row if needed) and count one more reflection."""
-        self._rows(
-            f"INSERT INTO {self._u} AS u (user_id, summary, reflection_count, created_at, updated_at) "
-            "VALUES (%s,%s,1,%s,%s) ON CONFLICT (user_id) DO UPDATE SET summary = excluded.summary, "
-            "reflection_count = coalesce(u.reflection_count, 0) + 1, updated_at = excluded.updated_at "
-            "RETURNING user_id",
-            (user_id, summary, updated_at, updated_at),
-        )
+        postgres_users.upd_user_summary(self, user_id, summary, updated_at)
 
     def log_stat(self, kind: str, count: int = 1) -> None:
-        self._rows(
-            f"INSERT INTO {self._s} (type, count, ts) VALUES (%s, %s, %s) RETURNING id", (kind, count, self._clock())
-        )
+        postgres_users.log_stat(self, kind, count)
 
-    # -- maintenance (crosses users on purpose) ----------------------------------------------------------------
+    # -- maintenance, crosses users on purpose (store/postgres_maintenance.py) ------------------------------------
 
     def maintenance_user_ids(self) -> list[str | None]:
-        return [r[0] for r in self._rows(f"SELECT DISTINCT user_id FROM {self._m}")]
+        return postgres_maintenance.user_ids(self)
 
     def maintenance_iter_memories(self, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
-        last: str | None = None
-        while True:
-            after = "" if last is None else "WHERE id > %s::uuid "
-            rows = self._rows(
-                f"SELECT {MEMORY_COLUMNS} FROM {self._m} {after}ORDER BY id LIMIT %s",
-                (batch,) if last is None else (last, batch),
-            )
-            if not rows:
-                return
-            last = str(rows[-1][0])
-            yield [row_to_memory(r) for r in rows]
+        return postgres_maintenance.iter_memories(self, batch)
 
     def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
-        valid = set(as_uuids([u[0] for u in updates]))
-        pairs = [(i, float(s)) for i, s in updates if i in valid]
-        if not pairs:
-            return 0
-        with self._tx() as cur:
-            cur.execute(
-                f"UPDATE {self._m} AS m SET salience = u.s, updated_at = %s "
-                "FROM unnest(%s::uuid[], %s::float8[]) AS u(id, s) WHERE m.id = u.id".encode(),
-                (now_ms, [p[0] for p in pairs], [p[1] for p in pairs]),
-            )
-            return max(cur.rowcount, 0)
+        return postgres_maintenance.set_salience(self, updates, now_ms)
 
     def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
         """Load the in-process structures (lexicons; matrices in bytea mode) of the most recently active owners,
         up to ``max_memories`` memories in all."""
-        rows = self._rows(
-            f"SELECT user_id, count(*) FROM {self._m} GROUP BY user_id ORDER BY max(last_seen_at) DESC NULLS LAST"
-        )
-        owners = loaded = 0
-        for user_id, count in rows:
-            if loaded + int(count) > max_memories:
-                continue
-            with self._tx() as cur:
-                self._vec.preload(cur, user_id, dim)
-            owners, loaded = owners + 1, loaded + int(count)
-        return owners, loaded
+        return postgres_maintenance.preload(self, dim, max_memories)
 
     def maintenance_prune_waypoints(self, threshold: float) -> int:
-        with self._tx() as cur:
-            cur.execute(f"DELETE FROM {self._w} WHERE weight < %s AND src_id <> dst_id".encode(), (threshold,))
-            return max(cur.rowcount, 0)
+        return postgres_maintenance.prune_waypoints(self, threshold)
 
     @contextlib.contextmanager
     def _bulk_load(self) -> Iterator[Cursor]:
@@ -592,23 +526,7 @@ class PostgresStore:
         For benchmarks and imports: no waypoints, and the pgvector table is not touched (per-row HNSW inserts
         are slow); call ``maintenance_reindex`` after the last batch to rebuild it in one pass.
         """
-        with self._tx() as cur:
-            with cur.copy(f"COPY {self._m} ({INSERT_COLUMNS}) FROM STDIN".encode()) as copy:
-                for m, v in items:
-                    copy.write_row(memory_row(m, v))
-            with cur.copy(f"COPY {self._v} (id, sector, user_id, project_id, v, dim) FROM STDIN".encode()) as copy:
-                for m, v in items:
-                    copy.write_row(
-                        (m.memory_id, m.primary_sector, m.user_id, m.project_id, encode_vector(v), int(v.shape[0]))
-                    )
-            with cur.copy(f"COPY {self._e} (id, model, status, ts, err) FROM STDIN".encode()) as copy:
-                for m, _ in items:
-                    copy.write_row((m.memory_id, embed_model, "completed", m.created_at_ms, None))
-            for owner in {m.user_id for m, _ in items}:
-                self._vec.bump(cur, owner)
-        for owner in {m.user_id for m, _ in items}:
-            self._vec.forget(owner)
-        return len(items)
+        return postgres_maintenance.bulk_insert(self, items, embed_model)
 
     def maintenance_reindex(self) -> None:
         """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors at the recorded dimension."""
@@ -618,8 +536,7 @@ class PostgresStore:
                 self._vec.ensure_ann(conn, int(dim), rebuild=True)
 
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
-        rows = self._rows(f"SELECT type, count, ts FROM {self._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
-        return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+        return postgres_maintenance.stats(self, since_ms)
 
     # -- export, import, backup (store/postgres_transfer.py) ----------------------------------------------------
 

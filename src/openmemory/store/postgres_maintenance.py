@@ -1,0 +1,95 @@
+"""PostgresStore's maintenance reads and writes, the ones that cross users on purpose (``Memory.maintenance``).
+
+Kept apart from ``postgres.py`` because they serve one job: decay, pruning, preloading, benchmarks and bulk
+imports over the whole database, where every other method of the store is scoped to one owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from openmemory.models import MemoryRecord
+from openmemory.store.codec import Vector, encode_vector
+from openmemory.store.postgres_rows import as_uuids
+from openmemory.store.records import INSERT_COLUMNS, MEMORY_COLUMNS, memory_row, row_to_memory
+
+if TYPE_CHECKING:
+    from openmemory.store.postgres import PostgresStore
+
+
+def user_ids(store: PostgresStore) -> list[str | None]:
+    return [r[0] for r in store._rows(f"SELECT DISTINCT user_id FROM {store._m}")]
+
+
+def iter_memories(store: PostgresStore, batch: int) -> Iterator[list[MemoryRecord]]:
+    last: str | None = None
+    while True:
+        after = "" if last is None else "WHERE id > %s::uuid "
+        rows = store._rows(
+            f"SELECT {MEMORY_COLUMNS} FROM {store._m} {after}ORDER BY id LIMIT %s",
+            (batch,) if last is None else (last, batch),
+        )
+        if not rows:
+            return
+        last = str(rows[-1][0])
+        yield [row_to_memory(r) for r in rows]
+
+
+def set_salience(store: PostgresStore, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
+    valid = set(as_uuids([u[0] for u in updates]))
+    pairs = [(i, float(s)) for i, s in updates if i in valid]
+    if not pairs:
+        return 0
+    with store._tx() as cur:
+        cur.execute(
+            f"UPDATE {store._m} AS m SET salience = u.s, updated_at = %s "
+            "FROM unnest(%s::uuid[], %s::float8[]) AS u(id, s) WHERE m.id = u.id".encode(),
+            (now_ms, [p[0] for p in pairs], [p[1] for p in pairs]),
+        )
+        return max(cur.rowcount, 0)
+
+
+def preload(store: PostgresStore, dim: int, max_memories: int) -> tuple[int, int]:
+    rows = store._rows(
+        f"SELECT user_id, count(*) FROM {store._m} GROUP BY user_id ORDER BY max(last_seen_at) DESC NULLS LAST"
+    )
+    owners = loaded = 0
+    for user_id, count in rows:
+        if loaded + int(count) > max_memories:
+            continue
+        with store._tx() as cur:
+            store._vec.preload(cur, user_id, dim)
+        owners, loaded = owners + 1, loaded + int(count)
+    return owners, loaded
+
+
+def prune_waypoints(store: PostgresStore, threshold: float) -> int:
+    with store._tx() as cur:
+        cur.execute(f"DELETE FROM {store._w} WHERE weight < %s AND src_id <> dst_id".encode(), (threshold,))
+        return max(cur.rowcount, 0)
+
+
+def bulk_insert(store: PostgresStore, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:
+    with store._tx() as cur:
+        with cur.copy(f"COPY {store._m} ({INSERT_COLUMNS}) FROM STDIN".encode()) as copy:
+            for m, v in items:
+                copy.write_row(memory_row(m, v))
+        with cur.copy(f"COPY {store._v} (id, sector, user_id, project_id, v, dim) FROM STDIN".encode()) as copy:
+            for m, v in items:
+                copy.write_row(
+                    (m.memory_id, m.primary_sector, m.user_id, m.project_id, encode_vector(v), int(v.shape[0]))
+                )
+        with cur.copy(f"COPY {store._e} (id, model, status, ts, err) FROM STDIN".encode()) as copy:
+            for m, _ in items:
+                copy.write_row((m.memory_id, embed_model, "completed", m.created_at_ms, None))
+        for owner in {m.user_id for m, _ in items}:
+            store._vec.bump(cur, owner)
+    for owner in {m.user_id for m, _ in items}:
+        store._vec.forget(owner)
+    return len(items)
+
+
+def stats(store: PostgresStore, since_ms: int) -> list[tuple[str, int, int]]:
+    rows = store._rows(f"SELECT type, count, ts FROM {store._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
+    return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]

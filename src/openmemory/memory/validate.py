@@ -43,29 +43,24 @@ def _utf8(value: str, field: str) -> None:
 
 def user_id(value: object) -> str | None:
     """None (the system/default user) or a non-empty id of at most 256 characters."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"user_id must be text, got {type(value).__name__}", field="user_id")
-    if not value.strip():
-        raise InvalidInput("user_id is empty; omit it for the default user", field="user_id")
-    if len(value) > MAX_USER_ID_CHARS:
-        raise InvalidInput(f"user_id is longer than {MAX_USER_ID_CHARS} characters", field="user_id")
-    _utf8(value, "user_id")
-    return value
+    return _optional_id(value, "user_id", "omit it for the default user")
 
 
 def project_id(value: object) -> str | None:
     """None (no project) or a non-empty project id of at most 256 characters."""
+    return _optional_id(value, "project_id", "omit it for no project")
+
+
+def _optional_id(value: object, field: str, when_empty: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"project_id must be text, got {type(value).__name__}", field="project_id")
+        raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
     if not value.strip():
-        raise InvalidInput("project_id is empty; omit it for no project", field="project_id")
+        raise InvalidInput(f"{field} is empty; {when_empty}", field=field)
     if len(value) > MAX_USER_ID_CHARS:
-        raise InvalidInput(f"project_id is longer than {MAX_USER_ID_CHARS} characters", field="project_id")
-    _utf8(value, "project_id")
+        raise InvalidInput(f"{field} is longer than {MAX_USER_ID_CHARS} characters", field=field)
+    _utf8(value, field)
     return value
 
 

@@ -11,7 +11,9 @@ OpenMemoryError
 ├── EmbedderError                       the embedding model failed or is misconfigured
 │   └── EmbedderMismatch                database built with another model / dimension
 ├── StoreError                          the database refused or failed
-│   ├── StoreUnavailable                cannot open / connect / locked too long
+│   ├── StoreUnavailable                cannot open / connect / locked too long / connection lost mid-request
+│   ├── StoreFull                       the disk (or the database's size limit) is full: writes refused
+│   ├── StoreReadOnly                   the database file or server accepts no writes: reads still work
 │   └── SchemaOutdated                  database needs `opm migrate` and auto-migrate is off
 ├── MigrationError                      a migration step failed (nothing was changed by that step)
 │   └── SchemaTooNew                    database written by a newer version of this tool
@@ -129,6 +131,33 @@ class StoreUnavailable(StoreError):
     """The database cannot be opened, reached, or is locked for too long."""
 
     code = "store_unavailable"
+
+
+class StoreFull(StoreError):
+    """The database could not grow: its disk or its size limit is full. The failed write left nothing behind."""
+
+    code = "storage_full"
+
+    def __init__(self, location: str) -> None:
+        super().__init__(
+            f"database {location} is full (no space left on its disk, or its size limit is reached); the write was "
+            f"rolled back and nothing of it was stored; reads still work; free some space and retry"
+        )
+        self.location = location
+
+
+class StoreReadOnly(StoreError):
+    """The database accepts no writes (a read-only file, mount or server); reads still work."""
+
+    code = "read_only"
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(
+            f"database {location} is read-only ({reason}); the write was refused and nothing of it was stored; "
+            f"reads still work"
+        )
+        self.location = location
+        self.reason = reason
 
 
 class SchemaOutdated(StoreError):

@@ -21,6 +21,8 @@ from openmemory.errors import (
     NotFound,
     OpenMemoryError,
     SchemaOutdated,
+    StoreFull,
+    StoreReadOnly,
     StoreUnavailable,
     TenantMismatch,
     Unauthenticated,
@@ -37,6 +39,8 @@ STATUS_OF: tuple[tuple[type[OpenMemoryError], int], ...] = (
     (Conflict, 409),
     (EmbedderError, 503),
     (StoreUnavailable, 503),
+    (StoreFull, 507),  # WebDAV's Insufficient Storage: the server, not the request, lacks room
+    (StoreReadOnly, 503),
     (SchemaOutdated, 503),
 )
 
@@ -67,8 +71,15 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"err": code, "message": message, **extra}
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+# A database that went away (a PostgreSQL restart) or a lock held too long usually clears within seconds.
+RETRY_AFTER_S = 5
+
+
+def error_response(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
 
 
@@ -82,7 +93,8 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     field = getattr(exc, "field", None)
-    return error_response(status, exc.code, str(exc), **({"field": field} if field else {}))
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, StoreUnavailable) else None
+    return error_response(status, exc.code, str(exc), headers=headers, **({"field": field} if field else {}))
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:

@@ -242,6 +242,8 @@ def error_of(call: Call[Any], response: httpx.Response) -> OpenMemoryError:
         return EmbedderError(message)
     if code == "store_unavailable":
         return StoreUnavailable(message)
+    if code in ("storage_full", "read_only"):
+        return StoreError(message)
     if code.startswith("store") or code == "schema_outdated":
         return StoreError(message)
     return OpenMemoryError(f"HTTP {response.status_code} {code}: {message}")

@@ -41,6 +41,7 @@ from openmemory.store.records import (
     update_assignments,
     update_values,
 )
+from openmemory.store.sqlite_tx import translate, write_transaction
 from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.temporal_sqlite import SQLiteFactRunner
 from openmemory.store.timeline import around_sql, neighbour_offsets
@@ -164,7 +165,7 @@ class SQLiteStore:
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._reader().execute(sql, args).fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             raise self._wrap(exc) from exc
 
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
@@ -177,27 +178,17 @@ class SQLiteStore:
     ) -> tuple[list[int], int]:
         """Like ``_write``; with ``bump``, also moves the owner's generation (their vectors or content changed)
         in the same transaction and returns the new generation."""
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise self._wrap(exc) from exc
-            try:
-                counts = [self._conn.execute(sql, args).rowcount for sql, args in statements]
-                gen = int(self._conn.execute(BUMP_SQL, (owner_key(user_id),)).fetchone()[0]) if bump else 0
-                self._conn.execute("COMMIT")
-            except BaseException as exc:
-                self._conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._wrap(exc) from exc
-                raise
-            return counts, gen
+        with write_transaction(self._conn, self._lock, self._wrap) as conn:
+            counts = [conn.execute(sql, args).rowcount for sql, args in statements]
+            gen = int(conn.execute(BUMP_SQL, (owner_key(user_id),)).fetchone()[0]) if bump else 0
+        return counts, gen
+
+    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The writer connection inside one IMMEDIATE transaction (store/sqlite_tx.py)."""
+        return write_transaction(self._conn, self._lock, self._wrap)
 
     def _wrap(self, exc: sqlite3.Error) -> StoreError:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            return locked_error(self._path, self._busy_ms)
-        return StoreError(f"database {self._path}: {text}")
+        return translate(exc, self._path, self._busy_ms)
 
     # -- meta -------------------------------------------------------------------------------------------------
 

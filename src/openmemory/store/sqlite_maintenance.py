@@ -6,7 +6,6 @@ imports over the whole file, where every other method of the store is scoped to 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -49,8 +48,7 @@ def bulk_insert(store: SQLiteStore, items: Sequence[tuple[MemoryRecord, Vector]]
     rows = [memory_row(m, v) for m, v in items]
     conn = store._conn
     with store._lock:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with store._writing():
             conn.executemany(
                 f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({insert_marks('?')})",
                 rows,
@@ -63,12 +61,6 @@ def bulk_insert(store: SQLiteStore, items: Sequence[tuple[MemoryRecord, Vector]]
                 "INSERT OR REPLACE INTO embed_logs(id, model, status, ts, err) VALUES (?, ?, 'completed', ?, NULL)",
                 [(r[0], embed_model, r[9]) for r in rows],
             )
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise store._wrap(exc) from exc
-            raise
         for owner in {m.user_id for m, _ in items}:
             conn.execute(BUMP_SQL, (owner_key(owner),)).fetchone()
             store._caches.forget(owner)

@@ -64,56 +64,45 @@ def restore_memories(
             raise StoreError(f"memory {item.memory.memory_id} belongs to {item.memory.user_id!r}, not {user_id!r}")
     inserted: list[str] = []
     conn = store._conn
-    with store._lock:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for item in items:
-                m, mean = item.memory, item.mean
-                cur = conn.execute(
-                    f"INSERT OR IGNORE INTO memories ({MEMORY_COLUMNS}, mean_dim, mean_vec) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
-                        json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms,
-                        m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
-                        None if mean is None else int(mean.shape[0]), None if mean is None else encode_vector(mean),
-                    ),
-                )  # fmt: skip
-                if cur.rowcount != 1:
-                    continue
-                inserted.append(m.memory_id)
-                conn.executemany(
-                    f"INSERT OR REPLACE INTO {store._vt}(id, sector, user_id, project_id, v, dim) VALUES (?,?,?,?,?,?)",
-                    [
-                        (m.memory_id, v.sector, user_id, m.project_id, encode_vector(v.vector), v.dim)
-                        for v in item.vectors
-                    ],
-                )
-                for w in item.waypoints:
-                    if conn.execute(
-                        "SELECT 1 FROM waypoints WHERE src_id = ? AND +user_id IS ?", (w.src_id, user_id)
-                    ).fetchone() is None:  # fmt: skip
-                        conn.execute(
-                            "INSERT INTO waypoints(src_id, dst_id, user_id, project_id, weight, created_at, "
-                            "updated_at) VALUES (?,?,?,?,?,?,?)",
-                            (w.src_id, w.dst_id, user_id, m.project_id, w.weight, w.created_at_ms, w.updated_at_ms),
-                        )
-                conn.execute(
-                    "INSERT OR REPLACE INTO embed_logs(id, model, status, ts, err) VALUES (?, ?, 'completed', ?, NULL)",
-                    (m.memory_id, embed_model, m.created_at_ms),
-                )
-            if inserted:
-                conn.execute(
-                    f"INSERT INTO {GEN_TABLE}(owner, gen) VALUES (?, 1) "
-                    f"ON CONFLICT(owner) DO UPDATE SET gen = {GEN_TABLE}.gen + 1",
-                    ("" if user_id is None else user_id,),
-                )
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise store._wrap(exc) from exc
-            raise
+    with store._writing():
+        for item in items:
+            m, mean = item.memory, item.mean
+            cur = conn.execute(
+                f"INSERT OR IGNORE INTO memories ({MEMORY_COLUMNS}, mean_dim, mean_vec) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    m.memory_id, m.user_id, m.project_id, m.segment, m.content, m.simhash, m.primary_sector,
+                    json.dumps(list(m.tags)), json.dumps(m.meta), m.created_at_ms, m.updated_at_ms,
+                    m.last_seen_at_ms, m.salience, m.decay_lambda, m.version, m.feedback_score,
+                    None if mean is None else int(mean.shape[0]), None if mean is None else encode_vector(mean),
+                ),
+            )  # fmt: skip
+            if cur.rowcount != 1:
+                continue
+            inserted.append(m.memory_id)
+            conn.executemany(
+                f"INSERT OR REPLACE INTO {store._vt}(id, sector, user_id, project_id, v, dim) VALUES (?,?,?,?,?,?)",
+                [(m.memory_id, v.sector, user_id, m.project_id, encode_vector(v.vector), v.dim) for v in item.vectors],
+            )
+            for w in item.waypoints:
+                if conn.execute(
+                    "SELECT 1 FROM waypoints WHERE src_id = ? AND +user_id IS ?", (w.src_id, user_id)
+                ).fetchone() is None:  # fmt: skip
+                    conn.execute(
+                        "INSERT INTO waypoints(src_id, dst_id, user_id, project_id, weight, created_at, "
+                        "updated_at) VALUES (?,?,?,?,?,?,?)",
+                        (w.src_id, w.dst_id, user_id, m.project_id, w.weight, w.created_at_ms, w.updated_at_ms),
+                    )
+            conn.execute(
+                "INSERT OR REPLACE INTO embed_logs(id, model, status, ts, err) VALUES (?, ?, 'completed', ?, NULL)",
+                (m.memory_id, embed_model, m.created_at_ms),
+            )
+        if inserted:
+            conn.execute(
+                f"INSERT INTO {GEN_TABLE}(owner, gen) VALUES (?, 1) "
+                f"ON CONFLICT(owner) DO UPDATE SET gen = {GEN_TABLE}.gen + 1",
+                ("" if user_id is None else user_id,),
+            )
     store._caches.forget(user_id)
     return inserted
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from openmemory.errors import StoreError
+from openmemory.store.sqlite_tx import write_transaction
 from openmemory.store.temporal_base import DuplicateFact
 
 Rows = list[tuple[Any, ...]]
@@ -55,19 +56,8 @@ class SQLiteFactRunner:
     @contextmanager
     def transaction(self, lock_key: str | None = None) -> Iterator[_Tx]:
         # BEGIN IMMEDIATE takes the database's only write lock, which serialises every writer: no key needed
-        with self._lock:
-            try:
-                self._writer.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise self._wrap(exc) from exc
-            try:
-                yield _Tx(self._writer)
-                self._writer.execute("COMMIT")
-            except BaseException as exc:
-                self._writer.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._wrap(exc) from exc
-                raise
+        with write_transaction(self._writer, self._lock, self._wrap) as conn:
+            yield _Tx(conn)
 
     def accepts_id(self, value: str) -> bool:
         return True  # ids are TEXT: upstream's files may hold any

@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from openmemory.clock import Clock, now_ms
 from openmemory.config import Settings
-from openmemory.errors import SchemaOutdated, StoreError, StoreUnavailable
+from openmemory.errors import SchemaOutdated, StoreError, StoreFull, StoreReadOnly, StoreUnavailable
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import postgres_maintenance, postgres_transfer, postgres_users
@@ -149,10 +149,17 @@ class PostgresStore:
             raise StoreUnavailable(
                 f"no PostgreSQL connection for {self.location} within {POOL_TIMEOUT_S:.0f} s; is the server up?"
             ) from exc
-        except psycopg.OperationalError as exc:
+        except psycopg.errors.DiskFull as exc:
+            raise StoreFull(self.location) from exc
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise StoreReadOnly(self.location, _first_line(exc)) from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # A commit whose answer was lost may have been applied: each store call is one transaction, so it
+            # is in the database whole or not at all; adding the same memory again finds it (dedup).
             raise StoreUnavailable(
-                f"PostgreSQL connection for {self.location} failed during the request ({_first_line(exc)}); "
-                f"nothing of it was written; retry"
+                f"the connection to PostgreSQL at {self.location} was lost during the request "
+                f"({_first_line(exc)}); its transaction was applied whole or not at all; retry once the "
+                f"server is back"
             ) from exc
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL {self.location}: {_first_line(exc)}") from exc

@@ -20,6 +20,11 @@ from openmemory.errors import StoreUnavailable
 log = logging.getLogger("openmemory.store.postgres")
 
 CONNECT_TIMEOUT_S = 5
+# psycopg_pool retries a lost connection with exponential backoff (1, 2, 4, 8 ... s) for reconnect_timeout
+# (default 300 s), so after a 30 s outage its next attempt could come 30 s after the server is back. Giving up
+# after a few seconds instead lets the next request start a fresh attempt at once: recovery within seconds of
+# the server's return, whatever the outage lasted (tests/reliability/test_pg_restart.py).
+RECONNECT_TIMEOUT_S = 5.0
 APPLICATION_NAME = "openmemory"
 
 
@@ -150,6 +155,7 @@ def open_pool(conn_string: str, extension_schema: str | None, max_size: int, tim
         min_size=1,
         max_size=max_size,
         timeout=timeout_s,
+        reconnect_timeout=RECONNECT_TIMEOUT_S,
         check=ConnectionPool.check_connection,
         configure=configure,
         open=False,

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from openmemory.errors import StoreError
 from openmemory.store.base import Store
 
 log = logging.getLogger("openmemory.recall")
@@ -32,7 +33,10 @@ class RecallWriter:
 
     def record(self, user_id: str | None, updates: list[tuple[str, float]], seen_ms: int) -> None:
         if self._interval_s <= 0:
-            self._store.touch_memories(updates, user_id=user_id, last_seen_at_ms=seen_ms)
+            try:
+                self._store.touch_memories(updates, user_id=user_id, last_seen_at_ms=seen_ms)
+            except StoreError as exc:  # a full or read-only database must not fail the read that recalled them
+                log.warning("query-time reinforcement not written: %s", exc)
             return
         with self._lock:
             for memory_id, salience in updates:
@@ -64,5 +68,7 @@ class RecallWriter:
         while not self._stop.wait(self._interval_s):
             try:
                 guarded()
+            except StoreError as exc:  # full, read-only or unreachable: these bumps are lost, reads go on
+                log.warning("query-time reinforcement not written: %s", exc)
             except Exception:  # a background edge: log it, keep the server serving
                 log.exception("writing query-time reinforcement failed")

@@ -16,6 +16,7 @@ project, of ``system_global`` and of no project; a read without one sees all the
 from __future__ import annotations
 
 import builtins
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +37,7 @@ from openmemory.engine.retrieve import DEFAULT_TUNING, RetrievalTuning, retrieve
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
-from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound
+from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound, StoreError
 from openmemory.facts import Facts
 from openmemory.memory import validate
 from openmemory.memory.maintenance import Maintenance
@@ -53,6 +54,8 @@ from openmemory.models import (
     is_visible_in_project,
 )
 from openmemory.store import MemoryFilter, Store, UserStats, open_store
+
+log = logging.getLogger("openmemory.memory")
 
 DEDUP_BOOST = 0.15
 LINK_BLOCK = 256
@@ -245,7 +248,7 @@ class Memory:
                 assert first is not None
                 results[i] = replace(first, deduplicated=True)
         if owner is not None and fresh:
-            self.refresh_summary(owner)
+            self._refresh_summary_after_add(owner)
         return [r for r in results if r is not None]
 
     def import_many(self, items: Sequence[SourceMemory], *, user_id: str | None) -> builtins.list[ImportResult]:
@@ -267,7 +270,7 @@ class Memory:
             digest = simhash(item.content)
             self._insert(memory_id, item.content, digest, enc, link, owner, None, item.tags, item.meta, times)
         if owner is not None and fresh:
-            self.refresh_summary(owner)
+            self._refresh_summary_after_add(owner)
         new = set(fresh)
         results: list[ImportResult] = []
         for memory_id, item in checked:
@@ -523,6 +526,15 @@ class Memory:
         if row is None or row.summary is None or (newest and newest[0].created_at_ms > row.updated_at_ms):
             return self.refresh_summary(owner)
         return row.summary
+
+    def _refresh_summary_after_add(self, user_id: str) -> None:
+        """The summary is derived data: the memories are stored (committed) by now, so a summary that cannot be
+        written (a full disk, a lost connection) is logged and left for the next write to refresh, instead of
+        turning a stored memory into a failed request."""
+        try:
+            self.refresh_summary(user_id)
+        except StoreError as exc:
+            log.warning("summary of user %r not refreshed: %s", user_id, exc)
 
     def refresh_summary(self, user_id: str) -> str:
         """Rebuild and store the user's summary from their most recent memories."""

@@ -3,13 +3,17 @@
 A full disk (SQLITE_FULL) makes SQLite roll the transaction back on its own, so a later ``ROLLBACK`` fails with
 "no transaction is active"; that second error used to escape as a raw ``sqlite3.OperationalError`` and hide the
 first. Here a rollback happens only while a transaction is open, and the first error is translated once: a
-full disk is StoreFull, a read-only file or mount is StoreReadOnly, a lock held too long is StoreUnavailable.
+full disk is StoreFull, a read-only file or mount (also one the kernel remounted read-only after a disk error,
+which SQLite reports as a plain I/O error) is StoreReadOnly, a lock held too long is StoreUnavailable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,9 +38,27 @@ def translate(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> StoreErro
         return StoreReadOnly(str(path), text)
     if "locked" in text or "busy" in text:
         return locked_error(path, busy_timeout_ms)
+    if primary == _SQLITE_IOERR and _is_read_only_mount(path):
+        # e.g. ext4 `errors=remount-ro` after a disk error; SQLite only says "disk I/O error"
+        return StoreReadOnly(str(path), "its file system was remounted read-only")
     if primary in (_SQLITE_IOERR, _SQLITE_CANTOPEN):
         return StoreUnavailable(f"database {path} could not be read or written ({text}); check its disk and mount")
     return StoreError(f"database {path}: {text}")
+
+
+def _is_read_only_mount(path: Path) -> bool:
+    """Whether the database's file system refuses writes. ext4 remounted read-only after an error still shows
+    ``rw`` in statvfs and os.access, so a probe file is tried (never the database file itself: closing any
+    descriptor of it would drop SQLite's POSIX locks)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return True
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=".openmemory-probe-")
+    except OSError as exc:
+        return exc.errno == errno.EROFS
+    os.close(fd)
+    os.unlink(probe)
+    return False
 
 
 @contextlib.contextmanager

@@ -139,7 +139,9 @@ def restart_round(pg: PrivatePostgres, mode: str, memories_table: str, writers: 
         blocker.close()  # its session died with the server
     time.sleep(down_s)
     pg.start()
-    return writers.wait_for_acks(writers.tally.acks + 5)
+    recovered_s = writers.wait_for_acks(writers.tally.acks + 1)
+    writers.wait_for_acks(writers.tally.acks + 4)
+    return recovered_s
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,17 @@ def tmpfs(where: Path, size_kb: int) -> Iterator[Path]:
 
 
 @contextmanager
+def read_only_view(source: Path, where: Path) -> Iterator[Path]:
+    """``source`` bind-mounted read-only at ``where``."""
+    where.mkdir(parents=True, exist_ok=True)
+    _mount(["--bind", "-o", "ro", str(source), str(where)], "a read-only bind mount")
+    try:
+        yield where
+    finally:
+        _unmount(where)
+
+
+@contextmanager
 def ext4_loop(where: Path, size_mb: int) -> Iterator[Path]:
     """An ext4 file system in a loop file, mounted at ``where`` with ``errors=remount-ro``."""
     image = where.with_name(where.name + ".img")

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from openmemory import Memory, StoreFull, StoreReadOnly
+from openmemory import Memory, StoreFull, StoreReadOnly, StoreUnavailable
 from openmemory.cli.app import app
 from tests.live import live_server, local_settings
-from tests.reliability.mounts import ext4_loop, fail_disk, fill, tmpfs
+from tests.reliability.mounts import ext4_loop, fail_disk, fill, read_only_view, tmpfs
 
 PADDING = " and a long tail of detail" * 60  # ~1.6 kB: the disk fills in a few dozen writes
 
@@ -109,3 +109,18 @@ def test_a_file_system_remounted_read_only_refuses_writes_with_503_and_keeps_ans
             with Memory(settings=settings) as memory, pytest.raises(StoreReadOnly, match="read-only"):
                 memory.add("through the Python API", user_id="alice")
         assert audit(db) == stored
+
+
+def test_a_database_on_a_read_only_mount_is_refused_at_start_up_with_the_reason(tmp_path: Path) -> None:
+    # A WAL database on read-only media cannot even be read without its -shm file, so OpenMemory refuses to
+    # open it rather than failing on the first request (docs/reliability.md §4).
+    source = tmp_path / "data"
+    source.mkdir()
+    with Memory(settings=local_settings(source / "om.sqlite")) as memory:
+        memory.add("kept", user_id="alice")
+    with read_only_view(source, tmp_path / "view") as view:
+        with pytest.raises(StoreUnavailable, match="read-only file system"):
+            Memory(settings=local_settings(view / "om.sqlite"))
+        cli = CliRunner().invoke(app, ["list", "--db", str(view / "om.sqlite")], env={"OM_EMBEDDINGS": "synthetic"})
+        assert cli.exit_code == 1 and "read-only file system" in cli.stderr
+    assert sorted(p.name for p in source.iterdir()) == ["om.sqlite"]  # nothing was created beside it

@@ -33,6 +33,11 @@ def check_database_file(path: Path, *, must_exist: bool, needs_write: bool) -> N
     if head and head != _SQLITE_MAGIC:
         raise StoreUnavailable(f"{path} is not a SQLite database (its header is not 'SQLite format 3')")
     if needs_write:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            raise StoreUnavailable(
+                f"database {path} is on a read-only file system; remount it read-write, or copy the file to a "
+                f"writable directory"
+            )
         mode = path.stat().st_mode
         if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
             raise StoreUnavailable(f"database {path} is read-only (mode {stat.filemode(mode)}); make it writable")

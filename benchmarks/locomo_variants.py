@@ -378,6 +378,87 @@ def declarative(b: Bench) -> Variant:
     return engine.DEFAULT_TUNING, None, [patched(b.mem.embedder, "embed_query", statement)]
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
+def word_expansion(theta: float, weight: float, per_word: int = 5) -> Callable[[Bench], Variant]:
+    """Query expansion from the embedding model's own sense of word similarity, within the owner's vocabulary.
+
+    Every word the owner's memories use (no stopwords, 3+ letters, no numbers) is embedded once. Each word of the
+    question that is not a name is embedded too, and its nearest owner words (cosine >= ``theta``, at most
+    ``per_word``) join the BM25 query with weight ``weight · cosine`` (the question's own terms weigh 1). The
+    expansion can only use words the owner wrote, and it reads no other memory than the owner's."""
+
+    def make(b: Bench) -> Variant:
+        vocab: dict[str, tuple[list[str], np.ndarray]] = {}
+        lexicons: dict[str, UserLexicon] = {}
+        for user, rows in b.timeline.items():
+            lex = UserLexicon()
+            words: set[str] = set()
+            for r in rows:
+                lex.put(r.memory_id, r.content)
+                words |= {w for w in _WORD.findall(r.content.lower()) if _content_word(w)}
+            ordered = sorted(words)
+            vectors = b.mem.embedder.embed(ordered)
+            vocab[user] = (ordered, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+            lexicons[user] = lex
+        cache: dict[str, np.ndarray] = {}
+
+        def word_vector(word: str) -> np.ndarray:
+            if word not in cache:
+                v = b.mem.embedder.embed([word])[0]
+                cache[word] = v / np.linalg.norm(v)
+            return cache[word]
+
+        def search(text: str, *, user_id: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+            words, vectors = vocab[user_id]
+            names = {n.lower() for n in re.findall(r"\b[A-Z][a-z]+", text)}
+            weights = dict.fromkeys(analyse(text), 1.0)
+            for qw in _WORD.findall(text.lower()):
+                if not _content_word(qw) or qw in names:
+                    continue
+                sims = vectors @ word_vector(qw)
+                added = 0
+                for i in np.argsort(-sims)[: per_word + 3]:
+                    if sims[i] < theta or added >= per_word:
+                        break
+                    for term in analyse(words[i]):
+                        if term not in weights:
+                            weights[term] = weight * float(sims[i])
+                            added += 1
+            return _weighted_bm25(lexicons[user_id], weights, k)
+
+        return engine.DEFAULT_TUNING, None, [patched(b.store, "search_lexical", search)]
+
+    return make
+
+
+def _content_word(word: str) -> bool:
+    return len(word) > 2 and not word.isdigit() and word not in lexical.STOPWORDS
+
+
+def _weighted_bm25(lex: UserLexicon, weights: dict[str, float], k: int) -> list[tuple[str, float]]:
+    """``UserLexicon.search`` with a weight per query term (research copy: reads the lexicon's internals)."""
+    n = len(lex._row_of)
+    if n == 0:
+        return []
+    avg = lex._total_length / n
+    lengths = np.frombuffer(lex._length, dtype=np.float32)
+    scores = np.zeros(len(lex._ids), dtype=np.float32)
+    for term, w in weights.items():
+        posting = lex._postings.get(term)
+        if posting is None:
+            continue
+        rows = np.frombuffer(posting[0], dtype=np.int32)
+        tfs = np.frombuffer(posting[1], dtype=np.float32)
+        idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+        norm = tfs + lexical.K1 * (1 - lexical.B + lexical.B * lengths[rows] / avg)
+        scores[rows] += w * idf * tfs * (lexical.K1 + 1) / norm
+    hits = np.flatnonzero(scores > 0)
+    hits = hits[np.argsort(-scores[hits], kind="stable")][:k]
+    return [(str(lex._ids[int(r)]), float(scores[r])) for r in hits]
+
+
 def _parse(name: str) -> Callable[[Bench], Variant]:
     fixed = {
         "current": v_current,
@@ -400,6 +481,7 @@ def _parse(name: str) -> Callable[[Bench], Variant]:
         "lexical-power": lambda: lexical_power(nums[0]),
         "stopwords": lambda: hedge_stopwords(args),
         "tau": lambda: similarity_tau(nums[0]),
+        "words": lambda: word_expansion(nums[0], nums[1], *(int(n) for n in nums[2:3])),
         "context": lambda: (
             lambda b: (
                 replace(
@@ -435,7 +517,7 @@ def _combined(parts: list[Callable[[Bench], Variant]]) -> Callable[[Bench], Vari
 VARIANTS = """current | context-off | old-sectors | old-sectors-context-off | context:SEEDS,SPAN,DECAY |
 mmr:LAMBDA | coverage:LAMBDA | entities:SEEDS,BETA,MAX_DF,NAMES_ONLY(0/1) | speaker:BONUS |
 exchange-lexical:BEFORE,AFTER,MIX | exchange-dense:BEFORE,AFTER,WEIGHT | lexical-power:P | stopwords:W1+W2 |
-tau:TAU | declarative; join several with & (old-sectors&speaker:0.02)"""
+tau:TAU | declarative | words:THETA,WEIGHT[,PER_WORD]; join several with & (old-sectors&speaker:0.02)"""
 
 
 def main() -> None:

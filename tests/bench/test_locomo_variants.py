@@ -63,7 +63,7 @@ VARIANTS = [
     "current", "context-off", "old-sectors", "old-sectors-context-off", "context:5,2,0.75", "mmr:0.1",
     "coverage:0.02", "entities:3,0.75,20,1", "speaker:0.02", "exchange-lexical:0,1,0.2", "exchange-dense:0,1,0.5",
     "lexical-power:1.5", "stopwords:likely+would", "tau:2", "declarative",
-    "old-sectors&speaker:0.02",
+    "words:0.55,0.3", "old-sectors&speaker:0.02",
 ]  # fmt: skip
 
 

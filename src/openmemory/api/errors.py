@@ -109,12 +109,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_ERROR:
+        code, message = "invalid_json", _unreadable_body(exc.__cause__)
     else:
         message = str(exc.detail)
     response = error_response(exc.status_code, code, message)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
+
+
+# FastAPI's words when a JSON body cannot be decoded at all (bad UTF-8, nesting past Python's recursion limit).
+_FASTAPI_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _unreadable_body(cause: BaseException | None) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the request body is not valid UTF-8 (byte {cause.start}); send JSON encoded as UTF-8"
+    if isinstance(cause, RecursionError):
+        return "the request body's JSON is nested too deeply; flatten it"
+    return "the request body could not be read as JSON"
 
 
 def _describe(error: Any) -> str:

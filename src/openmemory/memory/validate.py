@@ -35,10 +35,18 @@ def content(value: object, field: str = "content") -> str:
 
 
 def _utf8(value: str, field: str) -> None:
+    """Text every backend can store: valid UTF-8 and no NUL character.
+
+    PostgreSQL cannot hold NUL in text or jsonb while SQLite can, so the same call would succeed on one backend
+    and fail with a store error on the other; NUL is refused everywhere instead (it is never meaningful text).
+    """
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidInput(f"{field} is not valid Unicode text (position {exc.start})", field=field) from None
+    nul = value.find("\x00")
+    if nul >= 0:
+        raise InvalidInput(f"{field} contains a NUL character (position {nul}); remove it", field=field)
 
 
 def user_id(value: object) -> str | None:
@@ -93,10 +101,27 @@ def metadata(value: Mapping[str, Any] | None) -> dict[str, Any]:
         encoded = json.dumps(dict(value), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"metadata is not JSON-serialisable: {exc}", field="metadata") from None
+    except RecursionError:
+        raise InvalidInput("metadata is nested too deeply", field="metadata") from None
     if len(encoded.encode("utf-8", "surrogatepass")) > MAX_META_BYTES:
         raise InvalidInput(f"metadata is larger than {MAX_META_BYTES} bytes as JSON", field="metadata")
     _utf8(encoded, "metadata")
-    return dict(json.loads(encoded))
+    decoded = dict(json.loads(encoded))
+    _no_nul_inside(decoded)
+    return decoded
+
+
+def _no_nul_inside(value: object) -> None:
+    """Refuse a NUL in any key or string of decoded JSON (json.dumps escapes it, so ``_utf8`` cannot see it)."""
+    if isinstance(value, str):
+        _utf8(value, "metadata")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _utf8(key, "metadata")
+            _no_nul_inside(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul_inside(item)
 
 
 def k(value: object) -> int:
@@ -133,6 +158,7 @@ def page(limit: object, offset: object) -> tuple[int, int]:
 def memory_id(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 128:
         raise InvalidInput(f"memory id must be non-empty text of at most 128 characters, got {value!r}", field="id")
+    _utf8(value, "id")
     return value
 
 

@@ -121,6 +121,21 @@ class Settings(BaseSettings):
         "nomic-embed-text", validation_alias=_env("OM_OLLAMA_MODEL"), description="Ollama embedding model."
     )
 
+    # outbound requests (embedders, importers): see openmemory/outbound.py
+    outbound_allow: str | None = Field(
+        None,
+        validation_alias=_env("OM_OUTBOUND_ALLOW"),
+        description="Private, loopback or link-local hosts, addresses or CIDR blocks that outbound requests "
+        "(HTTP embedders, importers) may reach, comma-separated (e.g. `localhost,10.0.0.0/8`; `*` = any). A local "
+        "Ollama (the default OM_OLLAMA_URL) needs `localhost` here.",
+    )
+    outbound_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        validation_alias=_env("OM_OUTBOUND_MAX_BYTES"),
+        description="Largest answer, in bytes, an outbound request may read before it is cut off.",
+    )
+
     recall_flush_ms: int = Field(
         0,
         ge=0,

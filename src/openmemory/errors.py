@@ -18,6 +18,8 @@ OpenMemoryError
 ├── MigrationError                      a migration step failed (nothing was changed by that step)
 │   └── SchemaTooNew                    database written by a newer version of this tool
 ├── ConfigError                         an OM_* variable has a bad value
+├── OutboundRefused                     an outbound request went to a private address, redirected or ran over
+├── RateLimited                         one API key sent more than its share (OM_RATE_LIMIT_PER_MIN ...)
 └── SourceError                         another service we import from failed
     ├── SourceFormatError               its answer or export file is not in the expected shape
     ├── SourceAuthError                 it refused the API key
@@ -199,6 +201,23 @@ class ConfigError(OpenMemoryError):
     """An OM_* setting has a value OpenMemory cannot use."""
 
     code = "config_error"
+
+
+class OutboundRefused(OpenMemoryError):
+    """An outbound HTTP request (embedder, importer) was refused: a private, loopback or link-local address not
+    in OM_OUTBOUND_ALLOW, a redirect, or a response over its size or time cap."""
+
+    code = "outbound_refused"
+
+
+class RateLimited(OpenMemoryError):
+    """One API key is over its request rate or its concurrent-request cap; ``retry_after_s`` says when to retry."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class SourceError(OpenMemoryError):

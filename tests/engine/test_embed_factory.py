@@ -31,7 +31,11 @@ def test_openai_needs_a_key_for_api_openai_com() -> None:
 
 def test_openai_compatible_server_without_key_is_allowed() -> None:
     settings = Settings.load(
-        embeddings="openai", openai_base_url="http://127.0.0.1:1/v1", openai_model="bge-m3", openai_dimensions=32
+        embeddings="openai",
+        openai_base_url="http://127.0.0.1:1/v1",
+        openai_model="bge-m3",
+        openai_dimensions=32,
+        outbound_allow="127.0.0.1",
     )
     embedder = open_embedder(settings)
     assert isinstance(embedder, OpenAIEmbedder)
@@ -40,7 +44,8 @@ def test_openai_compatible_server_without_key_is_allowed() -> None:
 
 
 def test_ollama_is_named_after_its_model() -> None:
-    embedder = open_embedder(Settings.load(embeddings="ollama", ollama_model="mxbai-embed-large"))
+    settings = Settings.load(embeddings="ollama", ollama_model="mxbai-embed-large", outbound_allow="localhost")
+    embedder = open_embedder(settings)
     assert isinstance(embedder, OllamaEmbedder)
     assert embedder.name == "ollama:mxbai-embed-large"
     embedder.close()

@@ -16,10 +16,12 @@ import pytest
 from openmemory.engine.embed.ollama import OllamaEmbedder
 from openmemory.engine.embed.openai_compat import OpenAIEmbedder
 from openmemory.errors import EmbedderError
+from openmemory.outbound import OutboundPolicy
 
 # A route answers (status, JSON body) for a decoded request body and the request headers.
 Route = Callable[[Any, dict[str, str]], tuple[int, Any]]
 SECRET = "sk-test-secret-123"
+LOOPBACK = OutboundPolicy(allow=("127.0.0.1",))  # the fake servers are local: allowed explicitly
 
 
 @dataclass
@@ -82,7 +84,9 @@ def _openai_route(body: Any, headers: dict[str, str]) -> tuple[int, Any]:
 
 
 def _openai(server: FakeServer, **kwargs: Any) -> OpenAIEmbedder:
-    options: dict[str, Any] = {"base_url": server.url + "/v1", "model": "text-embedding-3-small", "api_key": SECRET}
+    options: dict[str, Any] = {
+        "base_url": server.url + "/v1", "model": "text-embedding-3-small", "api_key": SECRET, "policy": LOOPBACK
+    }  # fmt: skip
     options.update(kwargs)
     return OpenAIEmbedder(**options)
 
@@ -192,7 +196,7 @@ def test_openai_timeout_is_an_embedder_error(server: FakeServer) -> None:
 
 
 def test_unreachable_server_is_an_embedder_error() -> None:
-    embedder = OpenAIEmbedder(base_url="http://127.0.0.1:9/v1", model="m", timeout_s=1)
+    embedder = OpenAIEmbedder(base_url="http://127.0.0.1:9/v1", model="m", timeout_s=1, policy=LOOPBACK)
     try:
         with pytest.raises(EmbedderError, match=r"127\.0\.0\.1:9"):
             embedder.embed(["x"])
@@ -212,7 +216,7 @@ def _ollama_legacy(body: Any, headers: dict[str, str]) -> tuple[int, Any]:
 
 def test_ollama_batches_through_api_embed(server: FakeServer) -> None:
     server.routes["/api/embed"] = _ollama_embed
-    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text")
+    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text", policy=LOOPBACK)
     try:
         vectors = embedder.embed(["a", "bb", "ccc"])
         assert vectors.shape == (3, 5)
@@ -227,7 +231,7 @@ def test_ollama_batches_through_api_embed(server: FakeServer) -> None:
 
 def test_ollama_falls_back_to_legacy_route_on_404_and_remembers(server: FakeServer) -> None:
     server.routes["/api/embeddings"] = _ollama_legacy
-    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text")
+    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text", policy=LOOPBACK)
     try:
         vectors = embedder.embed(["a", "bb"])
         np.testing.assert_allclose(vectors[0], _unit(_vector("a", 5)), rtol=1e-6)
@@ -241,7 +245,7 @@ def test_ollama_falls_back_to_legacy_route_on_404_and_remembers(server: FakeServ
 def test_ollama_missing_model_reports_both_answers(server: FakeServer) -> None:
     server.routes["/api/embed"] = lambda body, headers: (404, {"error": "model not found, try pulling it first"})
     server.routes["/api/embeddings"] = _ollama_legacy
-    embedder = OllamaEmbedder(url=server.url, model="absent-model")
+    embedder = OllamaEmbedder(url=server.url, model="absent-model", policy=LOOPBACK)
     try:
         with pytest.raises(EmbedderError, match="HTTP 404") as info:
             embedder.embed(["x"])
@@ -252,7 +256,7 @@ def test_ollama_missing_model_reports_both_answers(server: FakeServer) -> None:
 
 def test_ollama_server_error_names_status_and_url(server: FakeServer) -> None:
     server.routes["/api/embed"] = lambda body, headers: (500, {"error": "out of memory"})
-    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text")
+    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text", policy=LOOPBACK)
     try:
         with pytest.raises(EmbedderError, match=r"/api/embed failed with HTTP 500: .*out of memory"):
             embedder.embed(["x"])
@@ -266,7 +270,7 @@ def test_ollama_timeout_is_an_embedder_error(server: FakeServer) -> None:
         return _ollama_embed(body, headers)
 
     server.routes["/api/embed"] = slow
-    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text", timeout_s=0.1)
+    embedder = OllamaEmbedder(url=server.url, model="nomic-embed-text", timeout_s=0.1, policy=LOOPBACK)
     try:
         with pytest.raises(EmbedderError, match="timed out"):
             embedder.embed(["x"])

@@ -103,7 +103,8 @@ def test_verify_lists_what_differs(tmp_path: Path) -> None:
 def test_api_import_needs_a_key_and_a_wrong_one_stops_with_one_line(tmp_path: Path) -> None:
     assert runner.invoke(app, ["import", "--from", "zep"]).exit_code == 2
     with serve(Services.sample()) as url:
-        result = runner.invoke(app, ["import", "--from", "zep", "--api-key", "nope", "--base-url", url])
+        args = ["import", "--from", "zep", "--api-key", "nope", "--base-url", url, "--allow-host", "127.0.0.1"]
+        result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and result.output.startswith("error: Zep refused the API key")
 
@@ -113,7 +114,8 @@ def test_to_a_running_server_needs_the_admin_key_for_several_users(tmp_path: Pat
     settings = keyed_settings(db)
     with Memory(db, settings=settings) as server_memory, live_server(settings, server_memory) as server:
         with serve(Services.sample()) as source:
-            base = ["import", "--from", "mem0", "--api-key", KEY, "--base-url", source, "--to", server]
+            base = ["import", "--from", "mem0", "--api-key", KEY, "--base-url", source, "--to", server,
+                    "--allow-host", "127.0.0.1"]  # fmt: skip
             tenant = runner.invoke(app, [*base, "--to-api-key", KEYS["alice"]])
             assert tenant.exit_code == 1 and "not the server's admin key" in tenant.output
             admin = runner.invoke(app, [*base, "--to-api-key", ADMIN_KEY, "--verify"])
@@ -131,7 +133,7 @@ def test_killed_mid_import_a_rerun_finishes_with_one_copy_of_everything(tmp_path
     env = {**os.environ, "OM_DB_PATH": str(db), "OM_EMBEDDINGS": "synthetic"}
     with serve(services) as url:
         args = [sys.executable, "-c", "from openmemory.cli.app import main; main()", "import", "--from", "mem0",
-                "--api-key", KEY, "--base-url", url, "--batch", "4"]  # fmt: skip
+                "--api-key", KEY, "--base-url", url, "--batch", "4", "--allow-host", "127.0.0.1"]  # fmt: skip
         proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while _stored(db) < 4 and proc.poll() is None and time.monotonic() < deadline:

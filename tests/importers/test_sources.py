@@ -16,9 +16,11 @@ from openmemory.importers.supermemory import SupermemoryApi
 from openmemory.importers.target import LocalTarget
 from openmemory.importers.zep import ZepApi
 from openmemory.memory import Memory
+from openmemory.outbound import OutboundPolicy
 from tests.importers.services import KEY, USERS, Services, zep_message
 
 NOW = 1_750_000_000_000
+LOOPBACK = OutboundPolicy(allow=("127.0.0.1",))  # the fake services are local: allowed explicitly
 
 
 def _clock() -> int:
@@ -27,12 +29,12 @@ def _clock() -> int:
 
 def _api(source: str, url: str, sleeps: list[float], version: str | None = None, key: str = KEY) -> Importer:
     if source == "mem0":
-        client = SourceClient("Mem0", url, Mem0Api.headers(key), sleep=sleeps.append)
+        client = SourceClient("Mem0", url, Mem0Api.headers(key), sleep=sleeps.append, policy=LOOPBACK)
         return Mem0Api(client, api_version=version or "v2", clock=_clock)
     if source == "zep":
-        client = SourceClient("Zep", url, ZepApi.headers(key), sleep=sleeps.append)
+        client = SourceClient("Zep", url, ZepApi.headers(key), sleep=sleeps.append, policy=LOOPBACK)
         return ZepApi(client, api_version=version or "v3", clock=_clock)
-    client = SourceClient("Supermemory", url, SupermemoryApi.headers(key), sleep=sleeps.append)
+    client = SourceClient("Supermemory", url, SupermemoryApi.headers(key), sleep=sleeps.append, policy=LOOPBACK)
     return SupermemoryApi(client, clock=_clock)
 
 

@@ -34,6 +34,7 @@ from openmemory.importers.pipeline import Progress as Advance
 from openmemory.importers.target import LocalTarget, RemoteTarget, Target
 from openmemory.importers.verify import UserCheck, verify
 from openmemory.memory import Memory
+from openmemory.outbound import OutboundPolicy, allow_entries
 
 SOURCES = ("mem0", "zep", "supermemory", "jsonl")
 VERSIONS = {"mem0": ("v2", "v1"), "zep": ("v3", "v2")}
@@ -88,6 +89,14 @@ def import_(
         bool, typer.Option("--verify", help="Afterwards, compare per-user counts and content hashes; list differences.")
     ] = False,
     batch: Annotated[int, typer.Option("--batch", min=1, max=500, help="Memories embedded together.")] = BATCH,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Let the source's URL be this private, loopback or link-local host, address or CIDR block "
+            "(refused otherwise; adds to OM_OUTBOUND_ALLOW); repeat for several.",
+        ),
+    ] = None,
 ) -> None:
     """Import memories from Mem0, Zep or Supermemory, each under its own user_id, with its own times."""
     file = file or path
@@ -105,7 +114,11 @@ def import_(
         raise fail(f"reading {source}'s API needs --api-key (or read an export with --file)", 2)
     target_key = to_api_key or (api_key if (file is not None or retry is not None) else None)
     with ExitStack() as stack:
-        importer = _importer(source, file, retry, api_key, base_url, api_version)
+        settings = load_settings()
+        policy = OutboundPolicy.parse(
+            settings.outbound_allow, *allow_entries(allow_host), max_response_bytes=settings.outbound_max_bytes
+        )
+        importer = _importer(source, file, retry, api_key, base_url, api_version, policy)
         stack.callback(importer.close)
         target = stack.enter_context(_target(to, target_key, db))
         scopes = importer.scopes(user)
@@ -127,24 +140,27 @@ def import_(
 
 def _importer(
     source: str | None, file: Path | None, retry: Path | None, api_key: str | None, base_url: str | None,
-    version: str | None,
+    version: str | None, policy: OutboundPolicy,
 ) -> Importer:  # fmt: skip
     if retry is not None:
         return RetryFile(retry)
     if source == "mem0":
         if file is not None:
             return mem0.Mem0File(file, clock=now_ms)
-        client = SourceClient("Mem0", base_url or mem0.DEFAULT_URL, mem0.Mem0Api.headers(api_key or ""))
+        client = SourceClient("Mem0", base_url or mem0.DEFAULT_URL, mem0.Mem0Api.headers(api_key or ""), policy=policy)
         return mem0.Mem0Api(client, api_version=version or "v2", clock=now_ms)
     if source == "zep":
         if file is not None:
             return zep.ZepFile(file, clock=now_ms)
-        client = SourceClient("Zep", base_url or zep.DEFAULT_URL, zep.ZepApi.headers(api_key or ""))
+        client = SourceClient("Zep", base_url or zep.DEFAULT_URL, zep.ZepApi.headers(api_key or ""), policy=policy)
         return zep.ZepApi(client, api_version=version or "v3", clock=now_ms)
     if file is not None:
         return supermemory.SupermemoryFile(file, clock=now_ms)
     client = SourceClient(
-        "Supermemory", base_url or supermemory.DEFAULT_URL, supermemory.SupermemoryApi.headers(api_key or "")
+        "Supermemory",
+        base_url or supermemory.DEFAULT_URL,
+        supermemory.SupermemoryApi.headers(api_key or ""),
+        policy=policy,
     )
     return supermemory.SupermemoryApi(client, clock=now_ms)
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from openmemory.errors import SourceAuthError, SourceFormatError, SourceUnavailable
+from openmemory.outbound import OutboundPolicy
 
 RETRIES = 6
 BACKOFF_S = 0.5  # doubled per attempt: 0.5, 1, 2, 4, 8, 16 s
@@ -23,6 +24,8 @@ class SourceClient:
 
     A 401 or 403 raises SourceAuthError at once. A 429 waits for its Retry-After (at most a minute), a transient
     5xx or network error backs off exponentially; after ``retries`` attempts SourceUnavailable names the request.
+    Every request obeys ``policy`` (default: no private addresses, no redirects; see openmemory/outbound.py), and
+    a refusal raises OutboundRefused at once.
     """
 
     def __init__(
@@ -36,10 +39,14 @@ class SourceClient:
         backoff_s: float = BACKOFF_S,
         sleep: Sleep = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, headers=dict(headers), timeout=timeout_s, transport=transport)
+        policy = policy or OutboundPolicy(timeout_s=timeout_s)
+        self._http = policy.client(
+            base_url=self.base_url, headers=dict(headers), timeout=timeout_s, transport=transport
+        )
         self._retries = retries
         self._backoff_s = backoff_s
         self._sleep = sleep

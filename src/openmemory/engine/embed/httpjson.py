@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,8 @@ import httpx
 import numpy as np
 
 from openmemory.engine.embed.base import Vectors, l2_normalise
-from openmemory.errors import EmbedderError
+from openmemory.errors import EmbedderError, OutboundRefused
+from openmemory.outbound import OutboundPolicy
 
 # How much of an error response body to quote in a message.
 _BODY_SNIPPET_CHARS = 300
@@ -21,7 +23,8 @@ class HttpJsonClient:
     """POSTs JSON bodies to an embedding server; every failure becomes an EmbedderError.
 
     ``secret`` (the API key) is scrubbed from any quoted response body, so it cannot reach a log line.
-    The underlying ``httpx.Client`` pools connections and is safe to share across threads.
+    The underlying ``httpx.Client`` pools connections and is safe to share across threads. Every request obeys
+    ``policy`` (default: no private addresses; see openmemory/outbound.py).
     """
 
     def __init__(
@@ -31,10 +34,14 @@ class HttpJsonClient:
         timeout_s: float,
         secret: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self._timeout_s = timeout_s
         self._secret = secret
-        self._client = httpx.Client(headers=headers, timeout=timeout_s, transport=transport)
+        policy = policy or OutboundPolicy()
+        if policy.timeout_s != timeout_s:
+            policy = dataclasses.replace(policy, timeout_s=timeout_s)
+        self._client = policy.client(headers=headers, timeout=timeout_s, transport=transport)
 
     def post(self, url: str, body: dict[str, Any]) -> httpx.Response:
         """The raw response, whatever its status; a timeout or connection failure raises EmbedderError."""
@@ -47,6 +54,8 @@ class HttpJsonClient:
             ) from None
         except httpx.HTTPError as exc:
             raise EmbedderError(f"embedding request to {url} failed: {type(exc).__name__}: {exc}") from None
+        except OutboundRefused as exc:
+            raise EmbedderError(f"embedding request to {url} refused: {exc}") from None
 
     def decode(self, url: str, response: httpx.Response) -> Any:
         """The JSON body of a 2xx response; EmbedderError naming the URL and status otherwise."""

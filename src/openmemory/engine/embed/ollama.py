@@ -8,6 +8,7 @@ import httpx
 
 from openmemory.engine.embed.httpjson import HttpEmbedder, HttpJsonClient
 from openmemory.errors import EmbedderError
+from openmemory.outbound import OutboundPolicy
 
 MAX_INPUTS_PER_REQUEST = 64
 
@@ -30,12 +31,13 @@ class OllamaEmbedder(HttpEmbedder):
         dim: int | None = None,
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         base = url.rstrip("/")
         self._embed_url = base + "/api/embed"
         self._legacy_url = base + "/api/embeddings"
         self._is_legacy = False
-        client = HttpJsonClient(headers={}, timeout_s=timeout_s, transport=transport)
+        client = HttpJsonClient(headers={}, timeout_s=timeout_s, transport=transport, policy=policy)
         super().__init__(client=client, kind="ollama", model=model, dim=dim, source=f"Ollama model {model!r}")
 
     def _embed_batch(self, batch: list[str]) -> list[Any]:

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from openmemory.engine.embed.httpjson import HttpEmbedder, HttpJsonClient
 from openmemory.errors import EmbedderError
+from openmemory.outbound import OutboundPolicy
 
 # OpenAI accepts up to 2048 inputs per request; smaller requests keep a slow or failed call cheap.
 MAX_INPUTS_PER_REQUEST = 256
@@ -36,12 +37,13 @@ class OpenAIEmbedder(HttpEmbedder):
         dimensions: int | None = None,
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._url = base_url.rstrip("/") + "/embeddings"
         self._dimensions = dimensions
-        client = HttpJsonClient(headers=headers, timeout_s=timeout_s, secret=key, transport=transport)
+        client = HttpJsonClient(headers=headers, timeout_s=timeout_s, secret=key, transport=transport, policy=policy)
         super().__init__(client=client, kind="openai", model=model, dim=dimensions, source=f"{self._url} ({model})")
 
     def _embed_batch(self, batch: list[str]) -> Sequence[Any]:

@@ -177,6 +177,27 @@ class Settings(BaseSettings):
     max_payload_size: int = Field(
         1_000_000, ge=1024, validation_alias=_env("OM_MAX_PAYLOAD_SIZE"), description="Max body bytes."
     )
+    max_concurrent_per_key: int = Field(
+        32,
+        ge=0,
+        validation_alias=_env("OM_MAX_CONCURRENT_PER_KEY"),
+        description="Requests one API key may have in progress at once, per server process; more get 429 (0 = no cap).",
+    )
+    rate_limit_enabled: bool = Field(
+        False,
+        validation_alias=_env("OM_RATE_LIMIT_ENABLED"),
+        description="Limit each API key to OM_RATE_LIMIT_MAX_REQUESTS per OM_RATE_LIMIT_WINDOW_MS, per server "
+        "process (a token bucket); more get 429.",
+    )
+    rate_limit_window_ms: int = Field(
+        60_000, ge=1000, validation_alias=_env("OM_RATE_LIMIT_WINDOW_MS"), description="Rate-limit window in ms."
+    )
+    rate_limit_max_requests: int = Field(
+        100,
+        ge=1,
+        validation_alias=_env("OM_RATE_LIMIT_MAX_REQUESTS"),
+        description="Requests per window for one API key (also its burst).",
+    )
     decay_interval_minutes: float = Field(
         1440, ge=0, validation_alias=_env("OM_DECAY_INTERVAL_MINUTES"), description="Decay job period (0=off)."
     )

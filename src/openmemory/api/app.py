@@ -26,6 +26,7 @@ from openmemory.api.limits import RequestGuard
 from openmemory.api.mcp_endpoint import PATH as MCP_PATH
 from openmemory.api.mcp_endpoint import McpEndpoint, serving_mcp
 from openmemory.api.meter import MeterMiddleware, RequestMeter
+from openmemory.api.ratelimit import KeyLimiter
 from openmemory.api.routes import dashboard, health, temporal, users, vercel
 from openmemory.api.routes import memory as memory_routes
 from openmemory.api.schemas import ErrorBody
@@ -89,6 +90,7 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.keyring = keyring
+    app.state.limiter = KeyLimiter.from_settings(settings)
     app.state.meter = RequestMeter()
     if memory is not None:
         app.state.memory = memory

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
 from openmemory.api.auth import Caller, KeyRing, presented_key
+from openmemory.api.ratelimit import KeyLimiter
 from openmemory.errors import InvalidInput
 from openmemory.memory import Memory
 
@@ -18,11 +20,17 @@ async def _memory(request: Request) -> Memory:
     return memory
 
 
-async def _caller(request: Request) -> Caller:
+async def _caller(request: Request) -> AsyncIterator[Caller]:
+    """The authenticated caller, admitted by its per-key limits (429 otherwise) for the length of the request."""
     keyring: KeyRing = request.app.state.keyring
     caller = keyring.caller_for(presented_key(request))
     request.state.meter_key = caller.meter_key
-    return caller
+    limiter: KeyLimiter = request.app.state.limiter
+    await limiter.admit(caller.meter_key)
+    try:
+        yield caller
+    finally:
+        limiter.release(caller.meter_key)
 
 
 MemoryDep = Annotated[Memory, Depends(_memory)]

@@ -20,6 +20,7 @@ from openmemory.errors import (
     InvalidInput,
     NotFound,
     OpenMemoryError,
+    RateLimited,
     SchemaOutdated,
     StoreFull,
     StoreReadOnly,
@@ -37,6 +38,7 @@ STATUS_OF: tuple[tuple[type[OpenMemoryError], int], ...] = (
     (TenantMismatch, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (RateLimited, 429),
     (EmbedderError, 503),
     (StoreUnavailable, 503),
     (StoreFull, 507),  # WebDAV's Insufficient Storage: the server, not the request, lacks room
@@ -54,6 +56,7 @@ CODE_OF_STATUS = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "rate_limited",
 }
 
 
@@ -83,12 +86,21 @@ def error_response(
     return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
 
 
+def rate_limited_response(exc: RateLimited) -> JSONResponse:
+    """429 with ``Retry-After`` (seconds); ``retry_after`` in the body too, as upstream's limiter sends it."""
+    response = error_response(429, exc.code, str(exc), retry_after=exc.retry_after_s)
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
 def status_of(exc: OpenMemoryError) -> int:
     return next((status for cls, status in STATUS_OF if isinstance(exc, cls)), 500)
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OpenMemoryError)
+    if isinstance(exc, RateLimited):
+        return rate_limited_response(exc)
     status = status_of(exc)
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)

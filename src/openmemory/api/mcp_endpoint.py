@@ -18,9 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from openmemory.api.auth import Caller, KeyRing, presented_key
-from openmemory.api.errors import error_response
+from openmemory.api.errors import error_response, rate_limited_response
+from openmemory.api.ratelimit import KeyLimiter
 from openmemory.api.routes.health import package_version
-from openmemory.errors import Unauthenticated
+from openmemory.errors import RateLimited, Unauthenticated
 from openmemory.mcp.server import build_server, http_session_manager
 from openmemory.mcp.tools import Actor
 from openmemory.memory import Memory
@@ -64,7 +65,16 @@ class McpEndpoint:
         if manager is None:  # the app is not started (no lifespan): nothing can serve it
             await Response(status_code=503)(scope, receive, send)
             return
-        await manager.handle_request(scope, receive, send)
+        limiter: KeyLimiter = request.app.state.limiter
+        try:
+            await limiter.admit(caller.meter_key)
+        except RateLimited as exc:
+            await rate_limited_response(exc)(scope, receive, send)
+            return
+        try:
+            await manager.handle_request(scope, receive, send)
+        finally:
+            limiter.release(caller.meter_key)
 
 
 @asynccontextmanager

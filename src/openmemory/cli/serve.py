@@ -6,7 +6,7 @@ import copy
 import functools
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -69,8 +69,22 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=_log_config(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with our logger on its handler and credential-like query parameters redacted from the
+    access log (a key sent as ``?api_key=...`` is refused, but its request line is still logged)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["openmemory"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    log_config.setdefault("filters", {})["redact_credentials"] = {"()": "openmemory.api.access_log.RedactCredentials"}
+    for handler in log_config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_credentials")
+    return log_config
 
 
 def _serve_workers(settings: Settings, workers: int) -> None:
@@ -82,14 +96,12 @@ def _serve_workers(settings: Settings, workers: int) -> None:
     config: ``create_app(settings)`` as the app factory.
     """
     import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
     from uvicorn.supervisors import Multiprocess
 
     from openmemory.api import create_app
 
     # uvicorn configures logging again in each worker: our logger goes to its handler there too.
-    log_config = copy.deepcopy(LOGGING_CONFIG)
-    log_config["loggers"]["openmemory"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    log_config = _log_config()
     config = uvicorn.Config(
         functools.partial(create_app, settings),
         factory=True,

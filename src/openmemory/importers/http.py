@@ -48,6 +48,7 @@ class SourceClient:
             base_url=self.base_url, headers=dict(headers), timeout=timeout_s, transport=transport
         )
         self._retries = retries
+        self._secrets = _credentials_in(headers)
         self._backoff_s = backoff_s
         self._sleep = sleep
 
@@ -76,8 +77,8 @@ class SourceClient:
                         f"{self.name} refused the API key (HTTP {response.status_code} from {what}); check --api-key"
                     )
                 if response.is_success:
-                    return _json_of(response, self.name, what)
-                problem = f"HTTP {response.status_code}: {response.text[:200]}"
+                    return _json_of(response, self.name, what, self._secrets)
+                problem = f"HTTP {response.status_code}: {_scrubbed(response.text, self._secrets)[:200]}"
                 if response.status_code not in TRANSIENT:
                     raise SourceUnavailable(f"{self.name} answered {problem} to {what}")
                 wait = _retry_after(response) if response.status_code == 429 else None
@@ -100,10 +101,28 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _json_of(response: httpx.Response, name: str, what: str) -> Any:
+def _json_of(response: httpx.Response, name: str, what: str, secrets: tuple[str, ...]) -> Any:
     try:
         return response.json()
     except ValueError:
         raise SourceFormatError(
-            f"{name} answered {what} with something that is not JSON: {response.text[:120]!r}"
+            f"{name} answered {what} with something that is not JSON: {_scrubbed(response.text, secrets)[:120]!r}"
         ) from None
+
+
+def _credentials_in(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The secrets among request headers: an Authorization value (and its part after the scheme), and any
+    header named like a key or token."""
+    found: list[str] = []
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered == "authorization" or "key" in lowered or "token" in lowered:
+            found += [value, value.partition(" ")[2].strip()]
+    return tuple(sorted({s for s in found if len(s) >= 4}, key=len, reverse=True))
+
+
+def _scrubbed(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` (a quoted answer) with every secret replaced by ``***``: a service may echo the key it refused."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text

@@ -88,9 +88,8 @@ def error_response(
 
 def rate_limited_response(exc: RateLimited) -> JSONResponse:
     """429 with ``Retry-After`` (seconds); ``retry_after`` in the body too, as upstream's limiter sends it."""
-    response = error_response(429, exc.code, str(exc), retry_after=exc.retry_after_s)
-    response.headers["Retry-After"] = str(exc.retry_after_s)
-    return response
+    headers = {"Retry-After": str(exc.retry_after_s)}
+    return error_response(429, exc.code, str(exc), headers=headers, retry_after=exc.retry_after_s)
 
 
 def status_of(exc: OpenMemoryError) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from openmemory.store.ann_index import OwnerAnn
 from openmemory.store.sqlite import SQLiteStore
 from tests.store.test_contract import record
 
@@ -37,12 +38,20 @@ def _fill(store: SQLiteStore, user_id: str, vectors: Any) -> list[str]:
     return [r.memory_id for r in recs]
 
 
+def _built(store: SQLiteStore, user_id: str) -> None:
+    """Query the owner once (the build starts in the background) and wait until the index is in use."""
+    store.search_vectors(np.ones(DIM, dtype=np.float32), user_id=user_id, k=1)
+    assert store.maintenance_wait_for_indexes(120)
+    assert isinstance(store._caches._vectors.get(user_id, DIM), OwnerAnn)
+
+
 def test_large_owner_search_keeps_recall_and_returns_exact_cosines(tmp_path: Path) -> None:
     vectors = _clustered(3000, seed=1)
     store = _open(tmp_path / "m.sqlite")
     try:
         ids = _fill(store, "big", vectors)
         _fill(store, "other", _clustered(600, seed=2))
+        _built(store, "big")
         queries = _clustered(50, seed=3)
         overlap = []
         for q in queries:
@@ -62,7 +71,7 @@ def test_the_index_is_saved_beside_the_database_and_reused_after_a_restart(tmp_p
     vectors = _clustered(1200, seed=4)
     store = _open(path)
     ids = _fill(store, "big", vectors)
-    store.search_vectors(vectors[7], user_id="big", k=5)
+    _built(store, "big")
     new = record("big", "added after the build")
     store.insert_memory(new, [], vectors[9] * -1.0, None, "test", user_id=new.user_id)  # followed in place
     store.close()  # saves the index with its generation
@@ -83,7 +92,7 @@ def test_a_stale_index_file_is_rebuilt_with_the_writes_it_missed(tmp_path: Path)
     vectors = _clustered(1000, seed=5)
     store = _open(path)
     ids = _fill(store, "big", vectors)
-    store.search_vectors(vectors[0], user_id="big", k=1)
+    _built(store, "big")
     store.close()
     # another program (or a crash before the index was saved) changes the owner's memories behind its back
     other = _open(path, ann_min=10**9)
@@ -109,8 +118,10 @@ def test_an_owner_growing_past_the_threshold_moves_to_the_index_and_stays_exact_
             rec = record("u", f"note {i}")
             store.insert_memory(rec, [], vectors[i], None, "test", user_id=rec.user_id)
             ids.append(rec.memory_id)
-        assert store.search_vectors(vectors[650], user_id="u", k=1)[0][0] == ids[650]
+        assert store.search_vectors(vectors[650], user_id="u", k=1)[0][0] == ids[650]  # exact while it builds
+        assert store.maintenance_wait_for_indexes(120)
         assert list((tmp_path / "m.sqlite-ann").glob("*.npz"))
+        assert store.search_vectors(vectors[690], user_id="u", k=1)[0][0] == ids[690]
     finally:
         store.close()
 
@@ -121,7 +132,8 @@ def test_another_processs_writes_reach_a_loaded_index(tmp_path: Path) -> None:
     one, two = _open(path), _open(path)
     try:
         ids = _fill(one, "big", vectors)
-        assert one.search_vectors(vectors[5], user_id="big", k=1)[0][0] == ids[5]  # loaded (built) in one
+        _built(one, "big")
+        assert one.search_vectors(vectors[5], user_id="big", k=1)[0][0] == ids[5]
         added = record("big", "from the other worker")
         two.insert_memory(added, [], -vectors[6], None, "test", user_id="big")
         two.delete_memory(ids[5], user_id="big")

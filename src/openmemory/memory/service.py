@@ -53,7 +53,7 @@ from openmemory.models import (
     UserRecord,
     is_visible_in_project,
 )
-from openmemory.store import MemoryFilter, Store, UserStats, open_store
+from openmemory.store import VECTOR_EPOCH_KEY, MemoryFilter, Store, UserStats, open_store
 
 log = logging.getLogger("openmemory.memory")
 
@@ -493,6 +493,9 @@ class Memory:
         run can simply be started again. ``progress(done, total)`` is called after each batch.
         """
         total = sum(self._store.user_stats(user_id=u).memories for u in self._store.maintenance_user_ids())
+        # The vectors change but updated_at does not: a new epoch before (an index built during the run mixes
+        # old and new vectors) and after tells persisted approximate indexes to rebuild, not to catch up.
+        self._store.write_meta(VECTOR_EPOCH_KEY, uuid.uuid4().hex)
         done = 0
         for rows in self._store.maintenance_iter_memories(batch):
             encoded = encode_many(self._embedder, [r.content for r in rows], [r.meta for r in rows])
@@ -504,6 +507,7 @@ class Memory:
                 progress(done, total)
         self._store.write_meta("embed_model", self._embedder.name)
         self._store.write_meta("embed_dim", str(self._embedder.dim))
+        self._store.write_meta(VECTOR_EPOCH_KEY, uuid.uuid4().hex)
         return done
 
     # -- users --------------------------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 from openmemory.clock import Clock, now_ms
 from openmemory.config import Settings
 from openmemory.errors import ConfigError
-from openmemory.store.base import MemoryFilter, Store, UserStats
+from openmemory.store.base import VECTOR_EPOCH_KEY, MemoryFilter, Store, UserStats
 
-__all__ = ["MemoryFilter", "Store", "UserStats", "open_store", "require_postgres"]
+__all__ = ["VECTOR_EPOCH_KEY", "MemoryFilter", "Store", "UserStats", "open_store", "require_postgres"]
 
 POSTGRES_EXTRA = "pip install 'openmemory-py[postgres]'"
 

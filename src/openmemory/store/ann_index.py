@@ -58,6 +58,7 @@ class OwnerAnn:
         self._project_names: list[str | None] = []
         self._alive = bytearray()  # 1 per key still in the graph
         self.model = ""  # the embedding model of the vectors (a file of another model is not reused)
+        self.epoch = ""  # the database's vector epoch: ``opm reembed`` moves it (a file of another is not reused)
         self.dirty = True
 
     def __len__(self) -> int:
@@ -158,7 +159,7 @@ class OwnerAnn:
 
     # -- persistence ------------------------------------------------------------------------------------------
 
-    def save(self, path: Path, gen: int, model: str) -> None:
+    def save(self, path: Path, gen: int) -> None:
         """Write the graph, its row map and stamps to ``path`` atomically (a temporary file, then a rename)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         ids = np.array([m or "" for m in self._ids], dtype=str)
@@ -169,7 +170,8 @@ class OwnerAnn:
             with os.fdopen(fd, "wb") as out:
                 np.savez(
                     out, graph=np.frombuffer(bytes(self._index.save()), dtype=np.uint8), ids=ids, projects=projects,
-                    stamps=stamps, gen=np.int64(gen), model=np.array(model), dim=np.int64(self.dim),
+                    stamps=stamps, gen=np.int64(gen), model=np.array(self.model), epoch=np.array(self.epoch),
+                    dim=np.int64(self.dim),
                 )  # fmt: skip
             os.replace(tmp, path)
         except BaseException:
@@ -178,9 +180,10 @@ class OwnerAnn:
         self.dirty = False
 
     @classmethod
-    def load(cls, path: Path) -> tuple[int, str, OwnerAnn]:
-        """(saved generation, embedding model, index) from ``path``; raises OSError/ValueError for a bad file."""
-        with np.load(path, allow_pickle=False) as data:
+    def load(cls, path: Path) -> tuple[int, OwnerAnn]:
+        """(saved generation, index) from ``path``; raises OSError, ValueError, KeyError or
+        zipfile.BadZipFile for a bad file (a cut-short one among them)."""
+        with path.open("rb") as file, np.load(file, allow_pickle=False) as data:
             ann = cls(int(data["dim"]))
             restored: Any = Index.restore(bytearray(np.asarray(data["graph"]).tobytes()))
             ann._index = restored
@@ -188,6 +191,7 @@ class OwnerAnn:
                 raise ValueError(f"{path}: not a usearch index")
             ann._index.expansion_search = EXPANSION_SEARCH
             gen, model = int(data["gen"]), str(data["model"])
+            epoch = str(data["epoch"]) if "epoch" in data.files else ""  # files saved before epochs: none
             ids = [str(m) or None for m in data["ids"]]
             projects = [None if p == _NO_PROJECT else str(p) for p in data["projects"]]
             stamps = [int(s) for s in data["stamps"]]
@@ -200,8 +204,9 @@ class OwnerAnn:
                 ann._stamps[memory_id] = stamp
                 ann._projects.set(row, project_id)
         ann.model = model
+        ann.epoch = epoch
         ann.dirty = False
-        return gen, model, ann
+        return gen, ann
 
 
 def index_path(directory: Path, owner: str, dim: int) -> Path:

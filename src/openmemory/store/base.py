@@ -19,6 +19,10 @@ from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.codec import Vector
 from openmemory.store.temporal_base import FactStore
 
+# The om_meta key (or PostgreSQL meta row) of the vectors' epoch: ``opm reembed`` changes it, since it rewrites
+# vectors without touching updated_at; an index persisted at another epoch is rebuilt, not caught up.
+VECTOR_EPOCH_KEY = "vector_epoch"
+
 
 @dataclass(frozen=True, slots=True)
 class MemoryFilter:
@@ -146,6 +150,11 @@ class Store(Protocol):
     def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
         """Load the search structures of the most recently active owners, up to ``max_memories`` memories in
         all; returns (owners, memories) loaded."""
+        ...
+
+    def maintenance_wait_for_indexes(self, timeout_s: float) -> bool:
+        """Wait until the approximate indexes being built in the background are in use (benchmarks, tests);
+        False when ``timeout_s`` passed first."""
         ...
 
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]: ...

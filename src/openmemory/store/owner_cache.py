@@ -14,13 +14,16 @@ import logging
 import sqlite3
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from openmemory.store.ann_builds import AnnBuilds
 from openmemory.store.ann_index import OwnerAnn, index_path
-from openmemory.store.codec import Vector, decode_vector
+from openmemory.store.base import VECTOR_EPOCH_KEY
+from openmemory.store.codec import Vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
 
@@ -31,6 +34,11 @@ GEN_TABLE = "om_gen"
 ANN_MIN_MEMORIES = 20_000
 # How long a generation check stays good: another process's write shows up in searches within this time.
 RECHECK_S = 0.05
+# A loaded index this many rows behind the database is caught up on the query that loads it; further behind,
+# the exact matrix serves and the background build catches it up.
+SYNC_CATCH_UP = 5_000
+CATCH_UP_CHUNK = 10_000  # rows read and added to the graph at once (measured: 500-row pieces cost 1.5x the CPU)
+SWAP_TRIES = 50  # a built index is swapped in when no write is half-applied; after this many tries, at next load
 Hit = tuple[str, float]
 
 
@@ -48,11 +56,19 @@ BUMP_SQL = (
 class OwnerCaches:
     """Vector matrices and lexicons per user, each tagged with the generation it reflects."""
 
-    def __init__(self, ann_dir: Path | None = None, ann_min_memories: int = ANN_MIN_MEMORIES) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        ann_dir: Path | None = None,
+        ann_min_memories: int = ANN_MIN_MEMORIES,
+    ) -> None:
+        """``connect`` gives the calling thread's read connection (the background build has its own)."""
         self._lock = threading.Lock()
+        self._connect = connect
         self._ann_dir = ann_dir
         self._ann_min = max(1, ann_min_memories)
-        self._stale: dict[tuple[str | None, int], tuple[int, str, OwnerAnn]] = {}
+        self._stale: dict[tuple[str | None, int], OwnerAnn] = {}  # set aside, to be caught up by stamps
+        self.builds = AnnBuilds(self._build)
         self._vectors = VectorIndex()
         self._lexicons = LexicalIndex()
         self._seen: dict[str | None, int] = {}
@@ -122,10 +138,9 @@ class OwnerCaches:
         self._current(conn, user_id)
         cached = self._vectors.get(user_id, dim)
         if cached is not None:
-            if not (isinstance(cached, UserMatrix) and len(cached) >= self._ann_min):
-                return None
-            with self._lock:
-                self._vectors.drop_owner_dim(user_id, dim)
+            if isinstance(cached, UserMatrix) and len(cached) >= self._ann_min:
+                self.builds.request(user_id, dim)  # grew past the threshold: serves exactly until built
+            return None
         snap_gen, matrix = self._load_matrix(conn, user_id, dim)
         with self._lock:
             if self._adopt(user_id, snap_gen):
@@ -177,7 +192,7 @@ class OwnerCaches:
         if seen is not None:
             for (owner, dim), index in self._vectors.items():
                 if owner == user_id and isinstance(index, OwnerAnn):
-                    self._stale[(owner, dim)] = (seen, index.model, index)
+                    self._stale[(owner, dim)] = index
         self._checked.pop(user_id, None)
         self._vectors.drop_user(user_id)
         self._lexicons.drop_user(user_id)
@@ -186,66 +201,129 @@ class OwnerCaches:
     def _load_matrix(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> tuple[int, OwnerVectors]:
         """The owner's vectors at ``dim``: an exact matrix, or past the threshold an approximate index. That is
         one this process set aside or the persisted one, brought up to date by comparing each memory's
-        ``updated_at`` with the one it holds; or, without either (or for another embedding model), built."""
-        path = None if self._ann_dir is None else index_path(self._ann_dir, owner_key(user_id), dim)
-        with self._lock:
-            kept = self._stale.pop((user_id, dim), None)
+        ``updated_at`` with the one it holds. Without a usable one (none, another embedding model or vector
+        epoch, or too many writes to catch up now) the exact matrix serves while one is built in the background."""
         where = "WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL"
         with _snapshot(conn):
             gen = _read_gen(conn, user_id)
             (count,) = conn.execute(f"SELECT count(*) FROM memories {where}", (user_id, dim)).fetchone()
-            if count >= self._ann_min:
-                row = conn.execute("SELECT value FROM om_meta WHERE key = 'embed_model'").fetchone()
-                model = str(row[0]) if row else ""
-                if kept is None:
-                    kept = _read_saved(path)
-                if kept is not None and kept[1] == model and kept[2].dim == dim:
-                    ann = kept[2]
-                    if kept[0] != gen:
-                        self._catch_up(conn, ann, user_id, dim)
-                    ann.model = model
-                    if path is not None and ann.dirty:
-                        _save_quietly(ann, path, gen)
-                    return gen, ann
-            rows = conn.execute(
-                f"SELECT id, mean_vec, project_id, updated_at FROM memories {where}", (user_id, dim)
-            ).fetchall()
-        if len(rows) < self._ann_min:
-            matrix = UserMatrix(dim)
-            for memory_id, blob, project_id, _ in rows:
-                matrix.put(memory_id, decode_vector(blob), project_id)
-            return gen, matrix
-        ann = OwnerAnn(dim)
-        ann.model = model
+            stamp = _read_stamp(conn)
+        if count >= self._ann_min:
+            base = self._usable_base(user_id, dim, stamp)
+            if base is not None:
+                caught = self._catch_up(conn, base, user_id, dim, most=SYNC_CATCH_UP)
+                if caught is not None:
+                    if self._ann_dir is not None and base.dirty:
+                        _save_quietly(base, index_path(self._ann_dir, owner_key(user_id), dim), caught)
+                    return caught, base
+                with self._lock:  # too far behind to catch up on a query: the background build starts from it
+                    self._stale[(user_id, dim)] = base
+        with _snapshot(conn):
+            gen = _read_gen(conn, user_id)
+            rows = conn.execute(f"SELECT id, mean_vec, project_id FROM memories {where}", (user_id, dim)).fetchall()
+        matrix = UserMatrix(dim)
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-        ann.fill([r[0] for r in rows], vectors, [r[2] for r in rows], [int(r[3] or 0) for r in rows])
-        if path is not None:
-            _save_quietly(ann, path, gen)
-        return gen, ann
+        matrix.fill([r[0] for r in rows], vectors, [r[2] for r in rows])
+        if len(rows) >= self._ann_min:
+            self.builds.request(user_id, dim)
+        return gen, matrix
 
-    @staticmethod
-    def _catch_up(conn: sqlite3.Connection, ann: OwnerAnn, user_id: str | None, dim: int) -> None:
+    def _usable_base(self, user_id: str | None, dim: int, stamp: tuple[str, str]) -> OwnerAnn | None:
+        """The index this process set aside for the owner, else the persisted one, if it holds vectors of the
+        database's current embedding model and epoch (else None: it has to be built anew)."""
+        with self._lock:
+            kept = self._stale.pop((user_id, dim), None)
+        ann = kept
+        if ann is None and self._ann_dir is not None:
+            ann = _read_saved(index_path(self._ann_dir, owner_key(user_id), dim))
+        if ann is None or (ann.model, ann.epoch) != stamp or ann.dim != dim:
+            return None
+        return ann
+
+    def _build(self, user_id: str | None, dim: int, stop: threading.Event) -> None:
+        """Build (or catch up) the owner's approximate index off the query path, then swap it in for the exact
+        matrix serving meanwhile (``AnnBuilds`` runs this on its thread, with its own read connection)."""
+        conn = self._connect()
+        with _snapshot(conn):
+            stamp = _read_stamp(conn)
+        ann = self._usable_base(user_id, dim, stamp)
+        if ann is None:
+            ann = OwnerAnn(dim)
+            ann.model, ann.epoch = stamp
+        gen = self._catch_up(conn, ann, user_id, dim, stop=stop)
+        if gen is None or len(ann) < self._ann_min:
+            return  # stopped, or the owner shrank below the threshold meanwhile
+        with _snapshot(conn):
+            if _read_stamp(conn) != stamp:  # re-embedded meanwhile: start again from the new vectors
+                self.builds.request(user_id, dim)
+                return
+        if self._ann_dir is not None:
+            _save_quietly(ann, index_path(self._ann_dir, owner_key(user_id), dim), gen)
+        for _ in range(SWAP_TRIES):
+            if stop.is_set():
+                return
+            if _read_gen(conn, user_id) != gen:
+                caught = self._catch_up(conn, ann, user_id, dim, stop=stop)
+                if caught is None:
+                    return
+                gen = caught
+            with self._lock:
+                seen = self._seen.get(user_id)
+                if seen is None or seen == gen:  # our structures reflect the index's generation: swap
+                    self._seen[user_id] = gen
+                    self._vectors.replace(user_id, dim, ann)
+                    return
+            time.sleep(RECHECK_S / 5)  # a write of ours is between its commit and ``committed``
+        with self._lock:  # kept busy by writers: the next load catches it up
+            self._stale[(user_id, dim)] = ann
+
+    def _catch_up(
+        self,
+        conn: sqlite3.Connection,
+        ann: OwnerAnn,
+        user_id: str | None,
+        dim: int,
+        *,
+        most: int | None = None,
+        stop: threading.Event | None = None,
+    ) -> int | None:
         """Apply to ``ann`` the writes it missed: rows whose updated_at differs or that it lacks are re-read
-        and put, memories that are gone are removed (inside the caller's read snapshot)."""
-        current = conn.execute(
-            "SELECT id, updated_at FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
-            (user_id, dim),
-        ).fetchall()
+        and put, memories that are gone are removed; returns the generation it now reflects. None, changing
+        nothing, when more than ``most`` rows differ; None, part done, when ``stop`` was set."""
+        with _snapshot(conn):
+            gen = _read_gen(conn, user_id)
+            current = conn.execute(
+                "SELECT id, updated_at FROM memories WHERE user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+                (user_id, dim),
+            ).fetchall()
+        changed = [memory_id for memory_id, stamp in current if ann.stamp(memory_id) != int(stamp or 0)]
+        if most is not None and len(changed) > most:
+            return None
         present = {memory_id for memory_id, _ in current}
         for memory_id in ann.memory_ids():
             if memory_id not in present:
                 ann.remove(memory_id)
-        changed = [memory_id for memory_id, stamp in current if ann.stamp(memory_id) != int(stamp or 0)]
-        for start in range(0, len(changed), 500):
-            chunk = changed[start : start + 500]
+        # Rows read after the snapshot may be newer than it; a write after it moved the generation, so the
+        # caller's next comparison catches up again. Large chunks: the graph adds a batch faster than pieces.
+        for start in range(0, len(changed), CATCH_UP_CHUNK):
+            if stop is not None and stop.is_set():
+                return None
+            chunk = changed[start : start + CATCH_UP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
-                f"SELECT id, mean_vec, project_id, updated_at FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
-                (*chunk, user_id),
+                f"SELECT id, mean_vec, project_id, updated_at FROM memories WHERE id IN ({marks}) "
+                "AND +user_id IS ? AND mean_dim = ? AND mean_vec IS NOT NULL",
+                (*chunk, user_id, dim),
             ).fetchall()
             if rows:
                 vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
                 ann.fill([r[0] for r in rows], vectors, [r[2] for r in rows], [int(r[3] or 0) for r in rows])
+        return gen
+
+    def close(self) -> None:
+        """Stop the background build (it gives up at its next chunk) and persist the changed indexes."""
+        self.builds.close()
+        self.save_indexes()
 
     def save_indexes(self) -> None:
         """Persist the approximate indexes changed since they were loaded or saved (at close)."""
@@ -269,13 +347,13 @@ class OwnerCaches:
         return gen, lexicon
 
 
-def _read_saved(path: Path | None) -> tuple[int, str, OwnerAnn] | None:
-    """(generation, embedding model, index) of a persisted index; None when missing or unreadable."""
-    if path is None or not path.exists():
+def _read_saved(path: Path) -> OwnerAnn | None:
+    """A persisted index (to be caught up by its stamps); None when missing or unreadable."""
+    if not path.exists():
         return None
     try:
-        return OwnerAnn.load(path)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        return OwnerAnn.load(path)[1]
+    except (OSError, ValueError, KeyError, RuntimeError, zipfile.BadZipFile) as exc:
         log.warning("ignoring unreadable vector index %s (%s); rebuilding it", path, exc)
         return None
 
@@ -283,9 +361,17 @@ def _read_saved(path: Path | None) -> tuple[int, str, OwnerAnn] | None:
 def _save_quietly(ann: OwnerAnn, path: Path, gen: int) -> None:
     """Persist; a failure (disk full, read-only directory) only costs a rebuild after the next restart."""
     try:
-        ann.save(path, gen, ann.model)
+        ann.save(path, gen)
     except OSError as exc:
         log.warning("could not save vector index %s: %s", path, exc)
+
+
+def _read_stamp(conn: sqlite3.Connection) -> tuple[str, str]:
+    """(embedding model, vector epoch) of the database: an index of other ones holds other vectors."""
+    rows = dict(
+        conn.execute("SELECT key, value FROM om_meta WHERE key IN ('embed_model', ?)", (VECTOR_EPOCH_KEY,)).fetchall()
+    )
+    return str(rows.get("embed_model", "")), str(rows.get(VECTOR_EPOCH_KEY, ""))
 
 
 def _read_gen(conn: sqlite3.Connection, user_id: str | None) -> int:

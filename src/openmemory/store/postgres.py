@@ -535,6 +535,10 @@ class PostgresStore:
         """
         return postgres_maintenance.bulk_insert(self, items, embed_model)
 
+    def maintenance_wait_for_indexes(self, timeout_s: float) -> bool:
+        """Nothing builds in the background here: pgvector's index is built by ``maintenance_reindex``."""
+        return True
+
     def maintenance_reindex(self) -> None:
         """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors at the recorded dimension."""
         dim = self.read_meta("embed_dim")

@@ -73,7 +73,7 @@ class SQLiteStore:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         # approximate indexes of large owners persist beside the file, as its -wal and -shm do
-        self._caches = OwnerCaches(path.with_name(path.name + "-ann"), ann_min_memories)
+        self._caches = OwnerCaches(self._reader, path.with_name(path.name + "-ann"), ann_min_memories)
         self.location = str(path)
         self.facts = SqlFactStore(
             SQLiteFactRunner(conn, self._lock, self._query, self._wrap), "temporal_facts", "temporal_edges"
@@ -131,7 +131,7 @@ class SQLiteStore:
         return cls(conn, db_path, table, busy_timeout_ms, ann_min_memories, clock)
 
     def close(self) -> None:
-        self._caches.save_indexes()
+        self._caches.close()
         with self._readers_lock:
             for reader in self._readers:
                 with contextlib.suppress(sqlite3.Error):
@@ -490,6 +490,10 @@ class SQLiteStore:
     def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
         """Load the search structures of the most recently active owners, up to ``max_memories`` in all."""
         return sqlite_maintenance.preload(self, dim, max_memories)
+
+    def maintenance_wait_for_indexes(self, timeout_s: float) -> bool:
+        """Wait for the background build of large owners' approximate indexes (``store/ann_builds.py``)."""
+        return self._caches.builds.wait_idle(timeout_s)
 
     def maintenance_prune_waypoints(self, threshold: float) -> int:
         return sqlite_maintenance.prune_waypoints(self, threshold)

@@ -45,6 +45,25 @@ class UserMatrix:
         self._rows[row] = row_vec
         self._projects.set(row, project_id)
 
+    def fill(self, ids: list[str], vectors: Vector, projects: list[str | None]) -> None:
+        """Load many new rows into an empty matrix at once (a million rows in one copy, not a million puts)."""
+        if self._row_of:
+            for memory_id, vector, project_id in zip(ids, vectors, projects, strict=True):
+                self.put(memory_id, vector, project_id)
+            return
+        matrix = np.zeros((max(len(ids), _MIN_CAPACITY), self.dim), dtype=np.float32)
+        matrix[: len(ids)] = np.asarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
+        # each row's norm exactly as ``put`` computes it (one dot product per row), so scores match bit for bit
+        norms = np.sqrt(np.array([row.dot(row) for row in matrix[: len(ids)]], dtype=np.float32))
+        norms[norms == 0] = 1.0
+        matrix[: len(ids)] /= norms[:, None]
+        self._rows = matrix
+        self._ids = list(ids)
+        self._row_of = {memory_id: row for row, memory_id in enumerate(ids)}
+        for row, project_id in enumerate(projects):
+            if project_id is not None:
+                self._projects.set(row, project_id)
+
     def remove(self, memory_id: str) -> None:
         row = self._row_of.pop(memory_id, None)
         if row is not None:
@@ -119,6 +138,10 @@ class VectorIndex:
     def install(self, user_id: str | None, dim: int, matrix: OwnerVectors) -> OwnerVectors:
         with self._lock:
             return self._users.setdefault((user_id, dim), matrix)
+
+    def replace(self, user_id: str | None, dim: int, matrix: OwnerVectors) -> None:
+        with self._lock:
+            self._users[(user_id, dim)] = matrix
 
     def put(
         self, user_id: str | None, memory_id: str, vector: Vector, project_id: str | None = None, stamp: int = 0

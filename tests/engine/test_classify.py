@@ -118,3 +118,9 @@ def test_classification_is_always_well_formed(text: str) -> None:
     assert result.primary not in result.additional
     assert set(result.additional) <= set(SECTORS)
     assert 0.0 <= result.confidence <= 1.0
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_an_ascii_text_scores_the_same_on_the_english_patterns_alone(text: str) -> None:
+    every = {s: sum(p for pattern, p in PATTERNS[s] if pattern.search(text)) for s in SECTORS}
+    assert sector_scores(text) == every

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openmemory.engine.dedup import hamming, is_near_duplicate, simhash
-from openmemory.engine.text import stable_text_fallback_hash
+from openmemory.engine.dedup import _java_string_hash, hamming, is_near_duplicate, simhash
+from openmemory.engine.text import canonical_token_set, stable_text_fallback_hash
 from openmemory.errors import InvalidInput
 
 # Values computed by upstream's compute_simhash (hsg.ts) run in node over the same canonical tokens.
@@ -95,3 +95,29 @@ def test_simhash_is_always_16_hex_digits(text: str) -> None:
     h = simhash(text)
     assert len(h) == 16
     assert int(h, 16) >= 0
+
+
+def _simhash_by_votes(text: str) -> str:
+    """Upstream's algorithm as written: 64 votes per token, one nibble per four votes."""
+    tokens = canonical_token_set(text)
+    if not tokens:
+        return stable_text_fallback_hash(text)
+    votes = [0] * 64
+    for token in tokens:
+        h = _java_string_hash(token)
+        for i in range(64):
+            votes[i] += 1 if (h >> (i % 32)) & 1 else -1
+    out = ""
+    for i in range(0, 64, 4):
+        out += f"{sum((votes[i + j] > 0) << (3 - j) for j in range(4)):x}"
+    return out
+
+
+@given(st.text(alphabet=st.sampled_from("abcdefgh ijk LMN 0123 é 中文字 ſ K,.!"), max_size=120))
+def test_the_fast_simhash_equals_upstreams_vote_by_vote_algorithm(text: str) -> None:
+    assert simhash(text) == _simhash_by_votes(text)
+
+
+def test_a_text_of_more_distinct_words_than_a_counter_holds_hashes_the_same() -> None:
+    text = " ".join(f"w{i}x" for i in range(70_000))  # past the 65,535 tokens one 16-bit lane counts
+    assert simhash(text) == _simhash_by_votes(text)

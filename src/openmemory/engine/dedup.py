@@ -17,6 +17,7 @@ Upstream compared hashes across all users and only on exact equality (reference 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from openmemory.engine.text import canonical_token_set, stable_text_fallback_hash
@@ -24,10 +25,11 @@ from openmemory.errors import InvalidInput
 
 SIMHASH_HEX_DIGITS = 16
 DEFAULT_MAX_DISTANCE = 3
-_BITS = 64
 _HEX = re.compile(r"[0-9a-fA-F]*")
+_HEX_DIGITS = "0123456789abcdef"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a text's tokens are mostly ones seen before
 def _java_string_hash(token: str) -> int:
     """Java's ``String.hashCode`` over UTF-16 code units, as a signed-agnostic 32-bit value."""
     h = 0
@@ -46,18 +48,34 @@ def simhash(text: str) -> str:
     tokens = canonical_token_set(text)
     if not tokens:
         return stable_text_fallback_hash(text)
-    votes = [0] * _BITS
-    for token in tokens:
-        h = _java_string_hash(token)
-        for i in range(_BITS):
-            votes[i] += 1 if (h >> (i % 32)) & 1 else -1
-    nibbles = []
-    for i in range(0, _BITS, 4):
+    # Bit i of the hash is set when more tokens have bit i % 32 set than not (each token votes +1 or -1); the
+    # hex digits put bit 4k first within digit k, and bits 32-63 repeat bits 0-31 (upstream's shift quirk).
+    if len(tokens) < 1 << _LANE:
+        total = sum(_lanes(token) for token in tokens)  # every bit's count at once, one lane per bit
+        ones = [(total >> (_LANE * i)) & _LANE_MASK for i in range(32)]
+    else:
+        hashes = [_java_string_hash(token) for token in tokens]
+        ones = [sum((h >> i) & 1 for h in hashes) for i in range(32)]
+    digits = []
+    for first in range(0, 32, 4):
         nibble = 0
-        for j in range(4):
-            nibble = (nibble << 1) | (votes[i + j] > 0)
-        nibbles.append(f"{nibble:x}")
-    return "".join(nibbles)
+        for i in range(first, first + 4):
+            nibble = (nibble << 1) | (2 * ones[i] > len(tokens))
+        digits.append(_HEX_DIGITS[nibble])
+    word = "".join(digits)
+    return word + word
+
+
+_LANE = 16  # bits per counter: up to 65,535 distinct tokens are counted in one integer sum
+_LANE_MASK = (1 << _LANE) - 1
+_BYTE_LANES = tuple(sum(((b >> j) & 1) << (_LANE * j) for j in range(8)) for b in range(256))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _lanes(token: str) -> int:
+    """The token's 32-bit hash with bit i moved to bit ``_LANE * i``, so that adding these counts each bit."""
+    h = _java_string_hash(token)
+    return sum(_BYTE_LANES[(h >> (8 * k)) & 0xFF] << (8 * _LANE * k) for k in range(4))
 
 
 def hamming(a: str, b: str) -> int:

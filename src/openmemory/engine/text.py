@@ -11,6 +11,7 @@ vectors computed here match the ones stored by upstream databases.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -82,6 +83,7 @@ def stem(token: str) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=1 << 16)  # most of a text's words were seen before: skip the suffix rules
 def canonicalize(token: str) -> str:
     """Map a token to its canonical form: synonym head, else its stem (or the stem's synonym head)."""
     if not token:

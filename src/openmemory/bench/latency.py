@@ -122,6 +122,7 @@ _FEEL = ["", " and felt great", " and was frustrated", " which took longer than 
 
 FILL_BATCH = 5000
 RECALL_QUERIES = 100
+BUILD_TIMEOUT_S = 4 * 3600.0  # how long to wait for the background index build before timing queries
 
 
 def sentence(rng: random.Random) -> str:
@@ -142,6 +143,7 @@ class LatencyReport:
     fill_s: float
     queries: int
     query_cold_ms: float
+    index_build_s: float
     query_p50_ms: float
     query_p95_ms: float
     query_p99_ms: float
@@ -188,7 +190,10 @@ def run_latency(
     questions = [f"What did {rng.choice(_NAMES)} do in {rng.choice(_PLACES)}?" for _ in range(queries + 1)]
     t0 = time.perf_counter()
     memory.query(questions[0], user_id=target, k=10)
-    cold_ms = (time.perf_counter() - t0) * 1000
+    cold_ms = (time.perf_counter() - t0) * 1000  # past the threshold: the exact scan, the index builds meanwhile
+    t0 = time.perf_counter()
+    memory.maintenance.wait_for_indexes(BUILD_TIMEOUT_S)
+    build_s = time.perf_counter() - t0
     timings = []
     for q in questions[1:]:
         t0 = time.perf_counter()
@@ -201,7 +206,8 @@ def run_latency(
     return LatencyReport(
         memories=memories, users=users, embedder=memory.embedder.name, backend=backend, add_measured=measured,
         add_per_s=measured / add_s if add_s > 0 else 0.0, fill_s=fill_s, queries=len(timings),
-        query_cold_ms=cold_ms, query_p50_ms=cuts[49], query_p95_ms=cuts[94], query_p99_ms=cuts[98],
+        query_cold_ms=cold_ms, index_build_s=build_s, query_p50_ms=cuts[49], query_p95_ms=cuts[94],
+        query_p99_ms=cuts[98],
         dense_recall_at_10=recall, restart_warm_up_s=warm_s, first_query_after_restart_ms=restart_ms,
         rss_mb=rss, peak_rss_mb=peak,
     )  # fmt: skip
@@ -241,6 +247,8 @@ def _dense_recall(memory: Memory, user_id: str, questions: list[str]) -> float |
     exact_settings = memory.settings.model_copy(update={"ann_min_memories": 2**62, "auto_migrate": False})
     # Both searches straight on a store of the file (Memory keeps its own store private).
     with closing(open_store(exact_settings)) as exact, closing(open_store(memory.settings)) as approx:
+        approx.search_vectors(memory.embedder.embed_query(questions[0]), user_id=user_id, k=1)  # load the index
+        approx.maintenance_wait_for_indexes(BUILD_TIMEOUT_S)  # (it is saved: no build unless that failed)
         found = []
         for question in questions:
             q = memory.embedder.embed_query(question)
@@ -266,9 +274,14 @@ def _fill(
     now = now_ms()
     np_rng = np.random.default_rng(rng.randrange(2**32))
     batch: list[tuple[MemoryRecord, Any]] = []
+    vectors: Any = None
     for i in range(start, len(texts)):
-        a, b = np_rng.integers(0, len(pool), size=2)
-        vec = l2_normalise((pool[a] + 0.5 * pool[b] + 0.05 * np_rng.standard_normal(pool.shape[1])).reshape(1, -1))[0]
+        if (i - start) % FILL_BATCH == 0:  # one batch of vectors at a time: mixtures of two pool sentences
+            size = min(FILL_BATCH, len(texts) - i)
+            a, b = np_rng.integers(0, len(pool), size=size), np_rng.integers(0, len(pool), size=size)
+            noise = np_rng.standard_normal((size, pool.shape[1])).astype(np.float32)
+            vectors = l2_normalise(pool[a] + 0.5 * pool[b] + 0.05 * noise)
+        vec = vectors[(i - start) % FILL_BATCH]
         text = texts[i]
         cls = classify(text)
         record = MemoryRecord(

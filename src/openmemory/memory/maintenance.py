@@ -118,6 +118,11 @@ class Maintenance:
         the last batch. For benchmarks and imports: no waypoints, no dedup."""
         return self._store.maintenance_bulk_insert(items, self._memory.embedder.name)
 
+    def wait_for_indexes(self, timeout_s: float) -> bool:
+        """Wait until the approximate indexes being built in the background serve (benchmarks); False when
+        ``timeout_s`` passed first. Queries never need this: the exact scan answers until then."""
+        return self._store.maintenance_wait_for_indexes(timeout_s)
+
     def reindex(self) -> None:
         """Rebuild derived search structures after bulk inserts (the pgvector table on PostgreSQL)."""
         self._store.maintenance_reindex()

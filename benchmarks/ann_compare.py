@@ -1,6 +1,7 @@
 """Side-by-side: approximate nearest-neighbour libraries on this project's kind of vectors (issue 15).
 
     python benchmarks/ann_compare.py --n 100000 --queries 300 [--libs exact,usearch-f32,...] [--json out.json]
+    python benchmarks/ann_compare.py --n 100000 --libs usearch-f32-ea128-es128,usearch-f32-ea64-es192  # build cost
 
 Vectors: as ``opm bench latency`` loads its database: 2,000 real MiniLM int8 (the default embedder) embeddings of
 generated sentences, the rest mixtures of an embedded pool (two pool sentences plus noise). Queries are real MiniLM
@@ -76,8 +77,13 @@ def build(lib: str, base: np.ndarray) -> Any:
     if lib.startswith("usearch"):
         from usearch.index import Index
 
-        dtype = lib.split("-")[1]
-        index = Index(ndim=dim, metric="ip", dtype=dtype, connectivity=16, expansion_add=128, expansion_search=128)
+        # usearch-<dtype>[-ea<expansion_add>][-es<expansion_search>], e.g. usearch-f32-ea64-es192 (the engine's)
+        dtype, *extra = lib.split("-")[1:]
+        opts = {part[:2]: int(part[2:]) for part in extra}
+        index = Index(
+            ndim=dim, metric="ip", dtype=dtype, connectivity=16, expansion_add=opts.get("ea", 128),
+            expansion_search=opts.get("es", 128),
+        )  # fmt: skip
         index.add(np.arange(n, dtype=np.uint64), base, threads=1)
         return index
     if lib.startswith("faiss-ivf"):
@@ -144,9 +150,9 @@ def run_one(lib: str, n: int, queries: int) -> dict[str, Any]:
     base, qs = make_data(n, queries)
     exact = [search("exact", base, base, q, 100) for q in qs]
     before = rss_mb()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     index = build(lib, base if lib != "exact" else base.copy())
-    build_s = time.perf_counter() - t0
+    build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
     added_mb = rss_mb() - before
     times, r10, r100 = [], [], []
     for q, truth in zip(qs, exact, strict=True):
@@ -157,7 +163,8 @@ def run_one(lib: str, n: int, queries: int) -> dict[str, Any]:
         r100.append(len(set(got.tolist()) & set(truth.tolist())) / 100)
     cuts = statistics.quantiles(times, n=100, method="inclusive")
     return {
-        "lib": lib, "n": n, "build_s": round(build_s, 2), "added_rss_mb": round(added_mb, 1),
+        "lib": lib, "n": n, "build_s": round(build_s, 2), "build_cpu_s": round(build_cpu_s, 2),
+        "added_rss_mb": round(added_mb, 1),
         "p50_ms": round(cuts[49], 3), "p95_ms": round(cuts[94], 3),
         "recall@10": round(float(np.mean(r10)), 4), "recall@100": round(float(np.mean(r100)), 4),
     }  # fmt: skip

@@ -39,6 +39,7 @@ from openmemory.engine.summary import summarize_user
 from openmemory.engine.waypoints import choose_waypoint
 from openmemory.errors import EmbedderMismatch, InvalidInput, NotFound, StoreError
 from openmemory.facts import Facts
+from openmemory.heap import release_free_memory
 from openmemory.memory import validate
 from openmemory.memory.maintenance import Maintenance
 from openmemory.memory.recall import RecallWriter
@@ -144,7 +145,9 @@ class Memory:
             load()
         if self.settings.warm_memories <= 0:
             return 0, 0
-        return self._store.maintenance_preload(self._embedder.dim, self.settings.warm_memories)
+        loaded = self._store.maintenance_preload(self._embedder.dim, self.settings.warm_memories)
+        release_free_memory()  # the rows read to build the indexes are freed but would stay resident
+        return loaded
 
     @property
     def location(self) -> str:

@@ -23,6 +23,7 @@ import numpy as np
 
 from openmemory.engine.embed.base import Vectors, l2_normalise
 from openmemory.errors import EmbedderError
+from openmemory.heap import release_free_memory
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession  # type: ignore[import-untyped]
@@ -165,6 +166,7 @@ class MiniLMEmbedder:
             session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise EmbedderError(f"onnxruntime could not load the MiniLM model {path}: {exc}") from exc
+        release_free_memory()  # building the session left ~70 MB of freed blocks in the heap
         input_names = frozenset(i.name for i in session.get_inputs())
         output_names = {o.name for o in session.get_outputs()}
         if not {"input_ids", "attention_mask"} <= input_names or "last_hidden_state" not in output_names:

@@ -1,6 +1,6 @@
 """Build the 10,000-memory SQLite database the REST benchmark queries (one tenant: the key `bench-key`).
 
-python benchmarks/build_rest_db.py /tmp/wrk/m.sqlite
+python benchmarks/build_rest_db.py /tmp/wrk/m.sqlite [N]      # N memories, 10,000 by default
 """
 
 from __future__ import annotations
@@ -48,4 +48,4 @@ def main(path: str, n: int = 10_000) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 10_000)

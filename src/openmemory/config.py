@@ -148,7 +148,7 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias=_env("OM_ANN_MIN_MEMORIES"),
         description="Owners with at least this many memories are searched through an approximate (HNSW) index "
-        "instead of an exact scan (SQLite and plain PostgreSQL; 0 = every owner).",
+        "instead of an exact scan (SQLite; built in the background while the exact scan answers; 0 = every owner).",
     )
     warm_memories: int = Field(
         200_000,

@@ -69,10 +69,14 @@ def test_writes_made_while_the_index_builds_reach_it(tmp_path: Path) -> None:
             i += 1
         assert store.maintenance_wait_for_indexes(120)
         assert _index_in_use(store, "big")
-        for memory_id, vec in added:
-            assert store.search_vectors(vec, user_id="big", k=1)[0][0] == memory_id
+        for memory_id, vec in added:  # in the index with its vector (a graph search may miss a lone point)
+            (score,) = store.vector_scores(vec, [memory_id], user_id="big").values()
+            assert score > 0.9999
         for j in deleted:
+            assert store.vector_scores(vectors[j], [ids[j]], user_id="big") == {}
             assert ids[j] not in [m for m, _ in store.search_vectors(vectors[j], user_id="big", k=10)]
+        found = [store.search_vectors(vec, user_id="big", k=1)[0][0] == m for m, vec in added]
+        assert sum(found) >= 0.95 * len(found)
     finally:
         store.close()
 

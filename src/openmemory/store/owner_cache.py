@@ -38,6 +38,7 @@ RECHECK_S = 0.05
 # the exact matrix serves and the background build catches it up.
 SYNC_CATCH_UP = 5_000
 CATCH_UP_CHUNK = 10_000  # rows read and added to the graph at once (measured: 500-row pieces cost 1.5x the CPU)
+LOAD_CHUNK = 10_000  # rows read at a time when loading an exact matrix
 SWAP_TRIES = 50  # a built index is swapped in when no write is half-applied; after this many tries, at next load
 Hit = tuple[str, float]
 
@@ -218,13 +219,22 @@ class OwnerCaches:
                     return caught, base
                 with self._lock:  # too far behind to catch up on a query: the background build starts from it
                     self._stale[(user_id, dim)] = base
+        ids: list[str] = []
+        projects: list[str | None] = []
+        vectors = np.empty((count, dim), dtype=np.float32)  # filled in place: no list of every row's blob
         with _snapshot(conn):
             gen = _read_gen(conn, user_id)
-            rows = conn.execute(f"SELECT id, mean_vec, project_id FROM memories {where}", (user_id, dim)).fetchall()
+            cursor = conn.execute(f"SELECT id, mean_vec, project_id FROM memories {where}", (user_id, dim))
+            while rows := cursor.fetchmany(LOAD_CHUNK):
+                if len(ids) + len(rows) > vectors.shape[0]:  # rows added since the count
+                    vectors = np.concatenate([vectors, np.empty((len(rows), dim), dtype=np.float32)])
+                block = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+                vectors[len(ids) : len(ids) + len(rows)] = block
+                ids += [r[0] for r in rows]
+                projects += [r[2] for r in rows]
         matrix = UserMatrix(dim)
-        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-        matrix.fill([r[0] for r in rows], vectors, [r[2] for r in rows])
-        if len(rows) >= self._ann_min:
+        matrix.fill(ids, vectors[: len(ids)], projects)
+        if len(ids) >= self._ann_min:
             self.builds.request(user_id, dim)
         return gen, matrix
 

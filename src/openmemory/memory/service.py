@@ -139,7 +139,10 @@ class Memory:
 
     def warm_up(self) -> tuple[int, int]:
         """Load the embedding model and the search indexes of the most recently active owners (up to
-        ``OM_WARM_MEMORIES`` memories in all), so their first queries do not pay for it; (owners, memories)."""
+        ``OM_WARM_MEMORIES`` memories in all), so their first queries do not pay for it; (owners, memories).
+
+        Never waits for an approximate index to be built: a large owner without a usable saved one is searched
+        exactly until the background build is done (``maintenance.wait_for_indexes`` waits for it)."""
         load = getattr(self._embedder, "load", None)
         if callable(load):
             load()

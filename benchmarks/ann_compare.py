@@ -1,7 +1,7 @@
 """Side-by-side: approximate nearest-neighbour libraries on this project's kind of vectors (issue 15).
 
     python benchmarks/ann_compare.py --n 100000 --queries 300 [--libs exact,usearch-f32,...] [--json out.json]
-    python benchmarks/ann_compare.py --n 100000 --libs usearch-f32-ea128-es128,usearch-f32-ea64-es192  # build cost
+    python benchmarks/ann_compare.py --n 100000 --libs usearch-f32-ea128-es128,usearch-f32-ea64-es256  # build cost
 
 Vectors: as ``opm bench latency`` loads its database: 2,000 real MiniLM int8 (the default embedder) embeddings of
 generated sentences, the rest mixtures of an embedded pool (two pool sentences plus noise). Queries are real MiniLM
@@ -77,7 +77,7 @@ def build(lib: str, base: np.ndarray) -> Any:
     if lib.startswith("usearch"):
         from usearch.index import Index
 
-        # usearch-<dtype>[-ea<expansion_add>][-es<expansion_search>], e.g. usearch-f32-ea64-es192 (the engine's)
+        # usearch-<dtype>[-ea<expansion_add>][-es<expansion_search>], e.g. usearch-f32-ea64-es256 (the engine's)
         dtype, *extra = lib.split("-")[1:]
         opts = {part[:2]: int(part[2:]) for part in extra}
         index = Index(
@@ -143,7 +143,7 @@ def search(lib: str, index: Any, base: np.ndarray, q: np.ndarray, k: int) -> np.
     return labels[0].astype(np.int64)
 
 
-def run_one(lib: str, n: int, queries: int) -> dict[str, Any]:
+def run_one(lib: str, n: int, queries: int, k: int = 100) -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -157,7 +157,7 @@ def run_one(lib: str, n: int, queries: int) -> dict[str, Any]:
     times, r10, r100 = [], [], []
     for q, truth in zip(qs, exact, strict=True):
         t0 = time.perf_counter()
-        got = search(lib, index, base, q, 100)
+        got = search(lib, index, base, q, k)  # recall@10 is of its first 10, recall@100 of up to 100
         times.append((time.perf_counter() - t0) * 1000)
         r10.append(len(set(got[:10].tolist()) & set(truth[:10].tolist())) / 10)
         r100.append(len(set(got.tolist()) & set(truth.tolist())) / 100)
@@ -171,22 +171,27 @@ def run_one(lib: str, n: int, queries: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    global REAL
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument(
         "--libs", default="exact,faiss-ivf-flat,faiss-ivf-sq8,usearch-f16,usearch-i8,faiss-hnsw-f32,hnswlib"
     )
+    parser.add_argument("--k", type=int, default=100, help="results per search (the engine asks for its pool)")
+    parser.add_argument("--real", type=int, default=REAL, help="real sentence embeddings among the vectors")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    REAL = args.real
     if args.one:
-        print(json.dumps(run_one(args.one, args.n, args.queries)))
+        print(json.dumps(run_one(args.one, args.n, args.queries, args.k)))
         return
     make_data(args.n, args.queries)  # once, cached for the children
     rows = []
     for lib in args.libs.split(","):
         cmd = [sys.executable, __file__, "--one", lib, "--n", str(args.n), "--queries", str(args.queries)]
+        cmd += ["--k", str(args.k), "--real", str(args.real)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(f"{lib}: failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)

@@ -264,9 +264,10 @@ class OwnerCaches:
         if gen is None or len(ann) < self._ann_min:
             return  # stopped, or the owner shrank below the threshold meanwhile
         with _snapshot(conn):
-            if _read_stamp(conn) != stamp:  # re-embedded meanwhile: start again from the new vectors
-                self.builds.request(user_id, dim)
-                return
+            moved = _read_stamp(conn) != stamp
+        if moved:  # re-embedded meanwhile: start again from the new vectors (the queue would refuse a request
+            self._build(user_id, dim, stop)  # for the build that is running: this one)
+            return
         if self._ann_dir is not None:
             _save_quietly(ann, index_path(self._ann_dir, owner_key(user_id), dim), gen)
         for _ in range(SWAP_TRIES):

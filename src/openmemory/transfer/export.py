@@ -6,7 +6,6 @@ on SQLite, REPEATABLE READ on PostgreSQL), so a database that is being written t
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -56,7 +55,7 @@ def export_jsonl(
             embed_model=store.read_meta("embed_model") or memory.embedder.name,
             embed_dim=int(dim) if dim and dim.isdigit() else memory.embedder.dim,
             with_vectors=with_vectors,
-            created_at_ms=int(time.time() * 1000),
+            created_at_ms=memory.facts.now_ms(),  # the service clock, as every other stamp
             user_ids=None if user_ids is None else tuple(owners),
         )
         _write(out, header.to_line())

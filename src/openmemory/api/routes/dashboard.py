@@ -18,7 +18,6 @@ from openmemory.api.context import CallerDep, MemoryDep
 from openmemory.api.meter import RequestMeter
 from openmemory.api.overview import newest_memories, overview_of
 from openmemory.api.routes.memory import UserIdQuery
-from openmemory.clock import now_ms
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -35,7 +34,7 @@ def stats(request: Request, memory: MemoryDep, caller: CallerDep, user_id: UserI
     s = memory.settings
     return {
         "totalMemories": o.total,
-        "recentMemories": o.recent(now_ms()),
+        "recentMemories": o.recent(memory.facts.now_ms()),
         "sectorCounts": o.per_sector,
         "avgSalience": f"{o.avg_salience:.3f}",
         "decayStats": {
@@ -110,7 +109,7 @@ def maintenance(
     memory: MemoryDep, caller: CallerDep, hours: Annotated[int, Query(ge=1, le=24 * 366)] = 24
 ) -> dict[str, Any]:
     """Background job runs per hour. Row counts cross tenants, so only the admin and local owner see them."""
-    rows = memory.maintenance.log(now_ms() - hours * HOUR_MS)
+    rows = memory.maintenance.log(memory.facts.now_ms() - hours * HOUR_MS)
     sees_counts = caller.can_name_any_user
     hourly: defaultdict[int, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:

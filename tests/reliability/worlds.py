@@ -1,0 +1,111 @@
+"""Worlds for the differential isolation suite: one database, one real server and a frozen clock per world.
+
+A world is everything one tenant could possibly observe: a ``Memory`` on SQLite or PostgreSQL, a uvicorn server on
+loopback over it (REST and ``/mcp``), the same ``Memory`` for Python API calls, and ``opm`` (typer's CliRunner) on
+the same database. Each world has its own ``StepClock``, which the test sets before every operation, so that every
+timestamp a tenant sees is the same in two worlds that ran the same operations of that tenant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openmemory.config import Settings
+from openmemory.memory import Memory
+from tests.live import live_server
+from tests.store.pg import drop_schema, unique_schema
+
+TENANTS = ("alice", "bob", "carol")  # alice is the observed tenant; bob and carol crowd her world
+KEYS = {tenant: f"key-{tenant}-isolation-0123456789" for tenant in TENANTS}
+ADMIN_KEY = "admin-key-isolation-0123456789"
+T0_MS = 1_780_000_000_000  # 2026-05-28: every world starts here; a step is STEP_MS later
+STEP_MS = 60_000
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class StepClock:
+    """The clock of one world: frozen at a time the test sets, plus one millisecond per reading within a step
+    (so that two memories written by one call still have distinct, reproducible times)."""
+
+    def __init__(self) -> None:
+        self._base_ms = T0_MS
+        self._ticks = 0
+
+    def set(self, base_ms: int) -> None:
+        self._base_ms, self._ticks = base_ms, 0
+
+    def __call__(self) -> int:
+        self._ticks += 1
+        return self._base_ms + self._ticks
+
+
+@dataclass
+class Backend:
+    """Where a world's database lives: a SQLite file, or a fresh schema on a PostgreSQL server."""
+
+    name: str
+    pg_url: str | None = None
+
+    def settings(self, tmp: Path) -> tuple[Settings, dict[str, str]]:
+        """Settings for the server and Memory, and the OM_* environment that points ``opm`` at the same data."""
+        pairs = ",".join(f"{KEYS[t]}:{t}" for t in TENANTS)
+        common: dict[str, Any] = {
+            "embeddings": "synthetic", "api_keys": pairs, "admin_key": ADMIN_KEY, "recall_flush_ms": 0,
+            "decay_interval_minutes": 0, "prune_interval_minutes": 0, "user_summary_interval": 0,
+            "auto_reflect": False,
+        }  # fmt: skip
+        if self.pg_url is None:
+            db = tmp / "world.sqlite"
+            return Settings.load(db_path=db, **common), {"OM_DB_PATH": str(db), "OM_EMBEDDINGS": "synthetic"}
+        schema = unique_schema("omiso")
+        env = {
+            "OM_METADATA_BACKEND": "postgres", "OM_PG_URL": self.pg_url, "OM_PG_SCHEMA": schema,
+            "OM_EMBEDDINGS": "synthetic",
+        }  # fmt: skip
+        return Settings.load(metadata_backend="postgres", pg_url=self.pg_url, pg_schema=schema, **common), env
+
+
+@dataclass
+class World:
+    """One database and the doors into it; ``ids`` are the ids each tenant was shown, in order of first sight."""
+
+    memory: Memory
+    url: str
+    env: dict[str, str]
+    clock: StepClock
+    ids: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in TENANTS})
+    texts: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in TENANTS})
+
+    def saw(self, tenant: str, text: str) -> None:
+        """Remember the ids in what ``tenant`` was shown (targets for its own and for other tenants' requests)."""
+        for found in UUID.findall(text):
+            if found not in self.ids[tenant]:
+                self.ids[tenant].append(found)
+
+
+@contextmanager
+def open_world(backend: Backend, tmp: Path) -> Iterator[World]:
+    """A fresh world: a new database (file or schema), its Memory on a StepClock, and a live server over it."""
+    settings, env = backend.settings(tmp)
+    clock = StepClock()
+    with ExitStack() as stack:
+        if backend.pg_url is not None:
+            stack.callback(drop_schema, backend.pg_url, settings.pg_schema)
+        memory = Memory(settings=settings, clock=clock)
+        stack.callback(memory.close)
+        url = stack.enter_context(live_server(settings, memory))
+        yield World(memory=memory, url=url, env=env, clock=clock)
+
+
+def normalised(text: str, names: dict[str, str]) -> str:
+    """``text`` with each id replaced by its place in ``names`` (filled in order of first sight)."""
+
+    def token(match: re.Match[str]) -> str:
+        return names.setdefault(match.group(0), f"<id{len(names)}>")
+
+    return UUID.sub(token, text)

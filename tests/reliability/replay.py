@@ -51,6 +51,7 @@ class Step:
 class Outcome:
     observed: list[tuple[str, str]] = field(default_factory=list)  # (op name, normalised observation) of alice
     probe_failures: list[str] = field(default_factory=list)
+    foreign_ids: list[str] = field(default_factory=list)  # a tenant shown an id another tenant was shown first
     probes: int = 0
     steps: int = 0
 
@@ -177,6 +178,10 @@ async def replay(world: World, steps: list[Step], *, solo: bool) -> Outcome:
                 continue
             target = _target(step)
             raw = await run_op(open_doors, target, step)
+            for other, ids in world.ids.items():
+                shown = [i for i in ids if other != target.actor and i in raw]
+                if shown:
+                    outcome.foreign_ids.append(f"{step.actor} {step.name} was shown {other}'s ids {shown}: {raw}")
             world.saw(target.actor, raw)
             if step.name in WRITES and target.owner == target.actor:
                 world.texts[target.actor].append(Resolve(world, target, step.params).text())

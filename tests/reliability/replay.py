@@ -23,13 +23,14 @@ import openmemory.memory.service as service
 from mcp import ClientSession
 from tests.reliability import doors
 from tests.reliability.doors import DECOY_ID, DECOY_USER, Params, Resolve, Target
-from tests.reliability.worlds import ADMIN_KEY, KEYS, STEP_MS, T0_MS, World, normalised
+from tests.reliability.worlds import ADMIN_KEY, KEYS, STEP_MS, T0_MS, World, normalised, step_ids
 
 OBSERVED = "alice"
 WRITES = frozenset({
     "rest_add", "rest_import", "rest_vercel_add", "mcp_store", "mcp_store_project", "api_add", "api_add_many",
     "api_import_many", "cli_add",
 })  # fmt: skip
+OTHER_STEP_MS = 100  # other tenants' steps between two of alice's: 100 ms apart (a step reads the clock a few times)
 IN_PROCESS = ("api_", "cli_")  # no API key there: naming a user_id is acting as that user, so probes only guess ids
 
 
@@ -160,18 +161,20 @@ async def replay(world: World, steps: list[Step], *, solo: bool) -> Outcome:
     """Run ``steps`` (only alice's when ``solo``) and return what alice observed."""
     outcome = Outcome()
     names: dict[str, str] = {}
-    alice_steps = -1
+    alice_steps, others = -1, 0
     async with AsyncExitStack() as stack:
+        stack.enter_context(step_ids(world.clock))
         open_doors = Doors(world, stack)
         for step in steps:
             is_alice = step.actor == OBSERVED
             if solo and not is_alice:
                 continue
             if is_alice:
-                alice_steps += 1
+                alice_steps, others = alice_steps + 1, 0
                 world.clock.set(T0_MS + alice_steps * STEP_MS)
-            else:
-                world.clock.set(T0_MS + alice_steps * STEP_MS + STEP_MS // 2)
+            else:  # after alice's step, each at its own time (its ids derive from it)
+                others += 1
+                world.clock.set(T0_MS + alice_steps * STEP_MS + STEP_MS // 2 + others * OTHER_STEP_MS)
             outcome.steps += 1
             if step.aim == "probe":
                 await _probe(open_doors, step, outcome)

@@ -8,7 +8,11 @@ timestamp a tenant sees is the same in two worlds that ran the same operations o
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import re
+import types
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -24,24 +28,63 @@ TENANTS = ("alice", "bob", "carol")  # alice is the observed tenant; bob and car
 KEYS = {tenant: f"key-{tenant}-isolation-0123456789" for tenant in TENANTS}
 ADMIN_KEY = "admin-key-isolation-0123456789"
 T0_MS = 1_780_000_000_000  # 2026-05-28: every world starts here; a step is STEP_MS later
-STEP_MS = 60_000
+STEP_MS = 60_000  # other tenants act in the second half of a step, so at most 300 between two of alice's
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class StepClock:
     """The clock of one world: frozen at a time the test sets, plus one millisecond per reading within a step
-    (so that two memories written by one call still have distinct, reproducible times)."""
+    (so that two memories written by one call still have distinct, reproducible times).
+
+    It also hands out the ids of new memories, facts and edges (see ``step_ids``): derived from the step's time and
+    their order within the step, so a tenant's step creates the same ids in every world, and ties that the product
+    breaks by id (facts created at one instant, say) fall the same way in both worlds."""
 
     def __init__(self) -> None:
         self._base_ms = T0_MS
         self._ticks = 0
+        self._ids = 0
 
     def set(self, base_ms: int) -> None:
-        self._base_ms, self._ticks = base_ms, 0
+        self._base_ms, self._ticks, self._ids = base_ms, 0, 0
 
     def __call__(self) -> int:
         self._ticks += 1
         return self._base_ms + self._ticks
+
+    def new_id(self) -> uuid.UUID:
+        self._ids += 1
+        digest = hashlib.sha256(f"{self._base_ms}:{self._ids}".encode()).digest()
+        return uuid.UUID(bytes=digest[:16], version=4)
+
+
+_ACTIVE: list[StepClock] = []
+# The product modules that mint ids with uuid.uuid4() (a random source, so a process boundary to stand in for).
+ID_MINTERS = ("openmemory.memory.service", "openmemory.facts.service", "openmemory.facts.edges")
+
+
+def _uuid4() -> uuid.UUID:
+    return _ACTIVE[-1].new_id() if _ACTIVE else uuid.uuid4()
+
+
+@contextmanager
+def step_ids(clock: StepClock) -> Iterator[None]:
+    """While the block runs, new memory, fact and edge ids come from ``clock`` (in-process and in the server
+    thread alike, which share these modules)."""
+    stand_in = types.ModuleType("uuid")
+    stand_in.__dict__.update(uuid.__dict__)
+    stand_in.uuid4 = _uuid4  # type: ignore[attr-defined]
+    modules = [importlib.import_module(name) for name in ID_MINTERS]
+    saved = [m.uuid for m in modules]  # type: ignore[attr-defined]
+    _ACTIVE.append(clock)
+    for m in modules:
+        m.uuid = stand_in  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        _ACTIVE.pop()
+        for m, original in zip(modules, saved, strict=True):
+            m.uuid = original  # type: ignore[attr-defined]
 
 
 @dataclass

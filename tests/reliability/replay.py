@@ -2,14 +2,13 @@
 
 ``replay`` runs the steps in order with the world's clock set per step: alice's i-th step at ``T0 + i * STEP``, any
 other step in between at the half step after it, so alice's steps read the same times in every world. It returns
-alice's normalised observations (ids replaced by their order of first sight) and the failures of the probes: a
+alice's observations, exactly as she got them (the clock also mints the ids), and the failures of the probes: a
 probe is another tenant's operation aimed at alice (her ids, her user_id); it runs twice, once for real and once
 against an id and a user that never existed, and the two answers must be the same once those names are blanked.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ import openmemory.memory.service as service
 from mcp import ClientSession
 from tests.reliability import doors
 from tests.reliability.doors import DECOY_ID, DECOY_USER, Params, Resolve, Target
-from tests.reliability.worlds import ADMIN_KEY, KEYS, STEP_MS, T0_MS, World, normalised, step_ids
+from tests.reliability.worlds import ADMIN_KEY, KEYS, STEP_MS, T0_MS, World, step_ids
 
 OBSERVED = "alice"
 WRITES = frozenset({
@@ -50,7 +49,7 @@ class Step:
 
 @dataclass
 class Outcome:
-    observed: list[tuple[str, str]] = field(default_factory=list)  # (op name, normalised observation) of alice
+    observed: list[tuple[str, str]] = field(default_factory=list)  # (op name, observation) of alice, as she got it
     probe_failures: list[str] = field(default_factory=list)
     foreign_ids: list[str] = field(default_factory=list)  # a tenant shown an id another tenant was shown first
     probes: int = 0
@@ -138,15 +137,6 @@ def _aims_at_alice(world: World, step: Step) -> bool:
     return r.aimed
 
 
-def _unordered(name: str, observation: str) -> str:
-    """An export lists memories by id, and ids are random: its lines are compared as a set."""
-    if name != "cli_export":
-        return observation
-    data = json.loads(observation)
-    data["out"] = sorted(data["out"].splitlines())
-    return json.dumps(data)
-
-
 def _blank(text: str, real_ids: list[str]) -> str:
     """``text`` with alice's ids and the decoy id as ``<ID>``, and alice's and the decoy's names as ``<USER>``."""
     for memory_id in [*real_ids, DECOY_ID]:
@@ -160,7 +150,6 @@ def _blank(text: str, real_ids: list[str]) -> str:
 async def replay(world: World, steps: list[Step], *, solo: bool) -> Outcome:
     """Run ``steps`` (only alice's when ``solo``) and return what alice observed."""
     outcome = Outcome()
-    names: dict[str, str] = {}
     alice_steps, others = -1, 0
     async with AsyncExitStack() as stack:
         stack.enter_context(step_ids(world.clock))
@@ -189,7 +178,7 @@ async def replay(world: World, steps: list[Step], *, solo: bool) -> Outcome:
             if step.name in WRITES and target.owner == target.actor:
                 world.texts[target.actor].append(Resolve(world, target, step.params).text())
             if is_alice:
-                outcome.observed.append((step.name, _unordered(step.name, normalised(raw, names))))
+                outcome.observed.append((step.name, raw))
     return outcome
 
 

@@ -143,12 +143,3 @@ def open_world(backend: Backend, tmp: Path) -> Iterator[World]:
         stack.callback(memory.close)
         url = stack.enter_context(live_server(settings, memory))
         yield World(memory=memory, url=url, env=env, clock=clock)
-
-
-def normalised(text: str, names: dict[str, str]) -> str:
-    """``text`` with each id replaced by its place in ``names`` (filled in order of first sight)."""
-
-    def token(match: re.Match[str]) -> str:
-        return names.setdefault(match.group(0), f"<id{len(names)}>")
-
-    return UUID.sub(token, text)

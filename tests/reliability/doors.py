@@ -27,12 +27,12 @@ from mcp import ClientSession, MCPError
 from openmemory.cli.app import app as cli_app
 from openmemory.errors import OpenMemoryError
 from openmemory.models import SourceMemory
-from tests.reliability.worlds import STEP_MS, T0_MS, World
+from tests.reliability.worlds import NEVER_ISSUED, STEP_MS, T0_MS, World
 
 WORDS = ("jazz", "lisbon", "garden", "pasta", "chess", "piano", "hiking", "taxes", "boat", "secret")
 SUBJECTS = ("car", "home", "job")
 PREDICATES = ("is", "has")
-DECOY_ID = "00000000-0000-4000-8000-000000000000"  # a well-formed id no world ever hands out
+DECOY_ID = NEVER_ISSUED
 DECOY_USER = "zed"  # a user nobody ever writes for
 TIMES = (T0_MS - 86_400_000, T0_MS + 5 * STEP_MS, T0_MS + 40 * STEP_MS)
 

@@ -29,6 +29,7 @@ KEYS = {tenant: f"key-{tenant}-isolation-0123456789" for tenant in TENANTS}
 ADMIN_KEY = "admin-key-isolation-0123456789"
 T0_MS = 1_780_000_000_000  # 2026-05-28: every world starts here; a step is STEP_MS later
 STEP_MS = 60_000  # other tenants act in the second half of a step, so at most 300 between two of alice's
+NEVER_ISSUED = "00000000-0000-4000-8000-000000000000"  # a well-formed id no world ever hands out (probe decoys)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -127,7 +128,7 @@ class World:
     def saw(self, tenant: str, text: str) -> None:
         """Remember the ids in what ``tenant`` was shown (targets for its own and for other tenants' requests)."""
         for found in UUID.findall(text):
-            if found not in self.ids[tenant]:
+            if found not in self.ids[tenant] and found != NEVER_ISSUED:
                 self.ids[tenant].append(found)
 
 

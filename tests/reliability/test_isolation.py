@@ -140,7 +140,7 @@ def _first_difference(alone: Outcome, together: Outcome) -> str:
 def test_no_tenant_observation_depends_on_other_tenants(
     pg_url: str | None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    backend = Backend("sqlite" if pg_url is None else "postgres", pg_url)
+    backend = Backend("sqlite" if pg_url is None else f"postgres {pg_url.rpartition('@')[2]}", pg_url)
     TALLY.clear()
 
     @settings(

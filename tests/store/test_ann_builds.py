@@ -4,6 +4,7 @@ build reach it, and a damaged index file is rebuilt, never trusted."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,9 @@ def test_writes_made_while_the_index_builds_reach_it(tmp_path: Path) -> None:
         deleted: list[int] = []
         rng = np.random.default_rng(14)
         i = 0
-        while store._caches.builds.is_pending("big", DIM) or i < 20:  # write until the new index is in use
+        # write while the index builds (bounded: on a fast machine a tight write loop could outrun every catch-up)
+        while (store._caches.builds.is_pending("big", DIM) and i < 400) or i < 20:
+            time.sleep(0.002)  # a client's pace, so the build thread gets the interpreter too
             if i % 2 == 0:
                 vec = rng.standard_normal(DIM).astype(np.float32)
                 rec = record("big", f"added during the build {i}")

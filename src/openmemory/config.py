@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     pg_ssl: Literal["disable", "require", "verify-full", "prefer"] = Field(
         "prefer", validation_alias=_env("OM_PG_SSL"), description="PostgreSQL TLS mode."
     )
+    pg_pool_max: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        validation_alias=_env("OM_PG_POOL_MAX"),
+        description="Most PostgreSQL connections one process holds; requests beyond wait for one (10 s, then 503).",
+    )
     pg_create_db: bool = Field(
         False,
         validation_alias=_env("OM_PG_CREATE_DB"),

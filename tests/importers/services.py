@@ -56,6 +56,8 @@ class Services:
     faults: dict[str, list[tuple[int, dict[str, str], str]]] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
     delay_s: float = 0.0
+    pause_after: int | None = None  # requests answered before the next ones wait for ``resume`` to be set
+    resume: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def sample(cls, per_user: int = 5) -> Services:
@@ -136,6 +138,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = json.loads(self.rfile.read(length)) if length else {}
         self.services.seen.append(f"{method} {split.path}")
+        pause_after = self.services.pause_after
+        if pause_after is not None and len(self.services.seen) > pause_after:
+            self.services.resume.wait(120)
         if self.services.delay_s:
             time.sleep(self.services.delay_s)
         auth = self.headers.get("authorization", "")

@@ -1,4 +1,4 @@
-"""``opm bench locomo|latency``: retrieval quality and speed, measured the same way on every machine."""
+"""``opm bench locomo|latency|soak|concurrency``: quality, speed and reliability, measured the same way anywhere."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from rich.console import Console
 from openmemory.cli.console import handles_errors, load_settings
 from openmemory.cli.progress import progress_bar
 
-bench_app = typer.Typer(help="Benchmarks: retrieval quality (LoCoMo) and speed.", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks: retrieval quality (LoCoMo), speed, crash safety and concurrency.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -89,3 +91,94 @@ def latency(
         typer.echo(f"{key}: {round(value, 2) if isinstance(value, float) else value}")
     if json_out is not None:
         json_out.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@bench_app.command("soak")
+@handles_errors
+def soak(
+    target: Annotated[str, typer.Option("--target", help="server, migrate, import, or all.")] = "all",
+    kills: Annotated[int, typer.Option("--kills", min=1, help="SIGKILLs per target.")] = 50,
+    writers: Annotated[int, typer.Option("--writers", min=1, help="Clients writing to the server.")] = 4,
+    fixtures: Annotated[
+        Path, typer.Option("--fixtures", help="Upstream databases to migrate (tests/fixtures/upstream).")
+    ] = Path("tests/fixtures/upstream"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the kill moments.")] = 0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the reports as JSON here.")] = None,
+) -> None:
+    """SIGKILL opm serve, opm migrate and opm import at random moments; audit the data after each kill.
+
+    Exits 1 if an acknowledged write was lost, an audit failed or anything half-written was visible.
+    """
+    from openmemory.bench.soak import SoakReport, soak_import, soak_migrate, soak_server
+
+    chosen = ("server", "migrate", "import") if target == "all" else (target,)
+    if any(t not in ("server", "migrate", "import") for t in chosen):
+        raise typer.BadParameter("--target must be server, migrate, import or all")
+    reports: list[SoakReport] = []
+    with tempfile.TemporaryDirectory(prefix="opm-soak-") as tmp:
+        for name in chosen:
+            workdir = Path(tmp) / name
+            workdir.mkdir()
+            with progress_bar(f"soak {name}") as advance:
+                if name == "server":
+                    reports.append(soak_server(workdir, kills=kills, writers=writers, seed=seed, progress=advance))
+                elif name == "migrate":
+                    reports.append(soak_migrate(workdir, fixtures, kills=kills, seed=seed, progress=advance))
+                else:
+                    reports.append(soak_import(workdir, kills=kills, seed=seed, progress=advance))
+    for report in reports:
+        typer.echo(
+            f"{report.target}: {report.kills} kills, {report.operations} operations, {report.acknowledged} "
+            f"acknowledged writes, rows lost {report.rows_lost}, audits {report.audits} "
+            f"({report.audits_failed} failed)"
+        )
+        for key, value in report.detail.items():
+            typer.echo(f"  {key}: {value}")
+        for problem in report.problems:
+            typer.echo(f"  PROBLEM {problem}")
+    if json_out is not None:
+        json_out.write_text(json.dumps([r.to_json() for r in reports], indent=2) + "\n")
+    if not all(r.is_clean for r in reports):
+        raise typer.Exit(1)
+
+
+@bench_app.command("concurrency")
+@handles_errors
+def concurrency(
+    processes: Annotated[int, typer.Option("--processes", min=1, help="Client processes.")] = 8,
+    seconds: Annotated[float, typer.Option("--seconds", min=1, help="How long they add and query.")] = 60,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Requests in flight per process.")] = 1,
+    mode: Annotated[
+        str, typer.Option("--mode", help="http (one opm serve) or direct (each process opens the SQLite file).")
+    ] = "http",
+    backend: Annotated[
+        str, typer.Option("--backend", help="sqlite (a temporary file) or postgres (OM_PG_*: an empty schema).")
+    ] = "sqlite",
+    pool_max: Annotated[
+        int | None, typer.Option("--pool-max", min=1, help="PostgreSQL: the server's OM_PG_POOL_MAX.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON here.")] = None,
+) -> None:
+    """Client processes adding and querying at once; then every acknowledged write is looked up.
+
+    Exits 1 on a "database is locked" error, a failure other than a clean 503, or a lost write.
+    """
+    from openmemory.bench.concurrency import run_concurrency
+
+    if mode not in ("http", "direct") or backend not in ("sqlite", "postgres"):
+        raise typer.BadParameter("--mode must be http or direct, --backend sqlite or postgres")
+    with tempfile.TemporaryDirectory(prefix="opm-concurrency-") as tmp:
+        report = run_concurrency(
+            Path(tmp), mode="http" if mode == "http" else "direct", backend=backend, processes=processes,
+            threads=threads, seconds=seconds, pool_max=pool_max, settings=load_settings(),
+        )  # fmt: skip
+    data = report.to_json()
+    for key, value in data.items():
+        if key != "samples":
+            typer.echo(f"{key}: {value}")
+    for sample in report.samples:
+        typer.echo(f"  sample failure: {sample}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, indent=2) + "\n")
+    if not report.is_clean:
+        raise typer.Exit(1)

@@ -53,7 +53,6 @@ from openmemory.store.timeline import around_sql, neighbour_offsets
 
 log = logging.getLogger("openmemory.store.postgres")
 
-POOL_MAX = 10
 POOL_TIMEOUT_S = 10.0
 BATCH = 500
 
@@ -108,7 +107,7 @@ class PostgresStore:
             except psycopg.OperationalError as exc:
                 raise unavailable(conn_string, exc) from exc
         vectors = PgVectors(names, extension[1] if extension else None)
-        pool = open_pool(conn_string, extension[0] if extension else None, POOL_MAX, POOL_TIMEOUT_S)
+        pool = open_pool(conn_string, extension[0] if extension else None, settings.pg_pool_max, POOL_TIMEOUT_S)
         store = cls(pool, names, vectors, location, clock)
         try:
             store._prepare_vectors()

@@ -100,6 +100,7 @@ class _Ledger:
     deleted: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     operations: int = 0
+    refused: list[str] = field(default_factory=list)  # answers other than 200 (the kill only drops connections)
 
 
 def _writer(url: str, number: int, round_no: int, ledger: _Ledger, stop: threading.Event, rng: random.Random) -> None:
@@ -117,9 +118,11 @@ def _writer(url: str, number: int, round_no: int, ledger: _Ledger, stop: threadi
                         ledger.operations += 1
                         owner, _ = ledger.added.pop(victim)  # in flight: may or may not be deleted after a kill
                     response = client.delete(f"/memory/{victim}", params={"user_id": user})
-                    if response.status_code == 200:
-                        with ledger.lock:
+                    with ledger.lock:
+                        if response.status_code == 200:
                             ledger.deleted[victim] = owner
+                        else:
+                            ledger.refused.append(f"DELETE {response.status_code}: {response.text[:200]}")
                     continue
                 word = f"zq{number}r{round_no}n{n}"
                 body = {"content": f"soak note {word} from writer {number}, entry {n}", "user_id": user}
@@ -133,6 +136,9 @@ def _writer(url: str, number: int, round_no: int, ledger: _Ledger, stop: threadi
                 mine.append(memory_id)
                 with ledger.lock:
                     ledger.added[memory_id] = (user, word)
+            else:
+                with ledger.lock:
+                    ledger.refused.append(f"POST {response.status_code}: {response.text[:200]}")
 
 
 def _verify_server(url: str, ledger: _Ledger, report: SoakReport, rng: random.Random, searches: int) -> None:
@@ -163,13 +169,26 @@ def _verify_server(url: str, ledger: _Ledger, report: SoakReport, rng: random.Ra
 
 
 def soak_server(
-    workdir: Path, *, kills: int, writers: int = 4, seed: int = 0, progress: Progress = _no_progress
+    workdir: Path,
+    *,
+    kills: int,
+    writers: int = 4,
+    ann_min_memories: int | None = None,
+    seed: int = 0,
+    progress: Progress = _no_progress,
 ) -> SoakReport:
-    """SIGKILL ``opm serve`` (SQLite) ``kills`` times while ``writers`` clients write, at random moments."""
+    """SIGKILL ``opm serve`` (SQLite) ``kills`` times while ``writers`` clients write, at random moments.
+
+    With ``ann_min_memories`` (OM_ANN_MIN_MEMORIES) low, owners are searched through the approximate index the
+    server saves beside the file at a graceful stop; every third restart is then a graceful one, so later kills
+    leave a saved index behind the database, which the next start must bring up to date.
+    """
     rng = random.Random(seed)
     db = workdir / "server-soak.sqlite"
     log = workdir / "server-soak.log"
     env = {"OM_DB_PATH": str(db)}
+    if ann_min_memories is not None:
+        env["OM_ANN_MIN_MEMORIES"] = str(ann_min_memories)
     report = SoakReport("server")
     ledger = _Ledger()
     for round_no in range(kills + 1):
@@ -177,6 +196,10 @@ def soak_server(
         try:
             if round_no > 0:
                 _verify_server(server.url, ledger, report, rng, searches=5)
+                if ann_min_memories is not None and round_no % 3 == 0:
+                    server.stop()  # a graceful stop: the indexes are saved
+                    server = start_server(env, log)
+                    report.count("graceful restarts")
             if round_no == kills:
                 break
             stop = threading.Event()
@@ -200,6 +223,8 @@ def soak_server(
         report.check(audit_sqlite_file(db), f"after kill {round_no + 1}")
         progress(round_no + 1, kills)
     report.operations = ledger.operations
+    for refusal in ledger.refused:
+        report.problem(f"the server refused a write: {refusal}")
     report.acknowledged = len(ledger.added) + len(ledger.deleted)
     report.detail["acknowledged adds present at the end"] = len(ledger.added)
     report.detail["acknowledged deletes"] = len(ledger.deleted)

@@ -99,6 +99,14 @@ def soak(
     target: Annotated[str, typer.Option("--target", help="server, migrate, import, or all.")] = "all",
     kills: Annotated[int, typer.Option("--kills", min=1, help="SIGKILLs per target.")] = 50,
     writers: Annotated[int, typer.Option("--writers", min=1, help="Clients writing to the server.")] = 4,
+    ann_min_memories: Annotated[
+        int | None,
+        typer.Option(
+            "--ann-min-memories",
+            min=0,
+            help="The server's OM_ANN_MIN_MEMORIES: set it low to have the saved approximate indexes killed too.",
+        ),
+    ] = None,
     fixtures: Annotated[
         Path, typer.Option("--fixtures", help="Upstream databases to migrate (tests/fixtures/upstream).")
     ] = Path("tests/fixtures/upstream"),
@@ -121,7 +129,11 @@ def soak(
             workdir.mkdir()
             with progress_bar(f"soak {name}") as advance:
                 if name == "server":
-                    reports.append(soak_server(workdir, kills=kills, writers=writers, seed=seed, progress=advance))
+                    report = soak_server(
+                        workdir, kills=kills, writers=writers, ann_min_memories=ann_min_memories, seed=seed,
+                        progress=advance,
+                    )  # fmt: skip
+                    reports.append(report)
                 elif name == "migrate":
                     reports.append(soak_migrate(workdir, fixtures, kills=kills, seed=seed, progress=advance))
                 else:

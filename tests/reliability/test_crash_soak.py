@@ -43,7 +43,7 @@ def test_a_killed_import_stores_whole_users_per_its_checkpoint_and_a_rerun_finis
         (
             "DELETE FROM memories WHERE id = (SELECT min(src_id) FROM waypoints)",
             "waypoints without their source memory",
-        ),  # noqa: E501
+        ),
         ("CREATE TABLE om_rebuild_waypoints(x)", "unfinished table rebuilds"),
     ],
 )

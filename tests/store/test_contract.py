@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openmemory.errors import InvalidInput
+from openmemory.migrations.runner import MIGRATIONS
 from openmemory.models import MemoryRecord, SectorVector, Waypoint
 from openmemory.store.base import MemoryFilter
 from tests.store.conftest import DIM
@@ -267,3 +268,14 @@ def test_bulk_insert_is_searchable_by_each_owner_only(store: Any) -> None:
     assert all(m.startswith(tuple(r.memory_id for r, _ in bob)) is False for m, _ in top)
     found = {m for m, _ in store.search_lexical("bulk note", user_id="bob", k=100)}
     assert found == {r.memory_id for r, _ in bob}
+
+
+def test_the_audit_finds_nothing_half_written_after_writes_and_deletes(store: Any) -> None:
+    a = add(store, record("alice", "a"), seed=1)
+    rec = record("alice", "b")
+    add(store, rec, seed=2, waypoint=Waypoint(rec.memory_id, a.memory_id, "alice", 0.9))
+    add(store, record(None, "system note"), seed=3)
+    assert store.delete_memory(a.memory_id, user_id="alice") is True
+    audit = store.maintenance_audit()
+    assert audit.is_clean, audit.describe()
+    assert audit.rows["memories"] == 2 and MIGRATIONS[-1].VERSION in audit.versions

@@ -8,8 +8,9 @@ Three set-ups (``mode``):
   or CLI commands beside a server would be).
 
 A write counts as acknowledged when it returned (2xx, or ``Memory.add`` without an exception). Afterwards every
-acknowledged memory must be listed for its owner. Any "database is locked" error, any 5xx other than a clean 503,
-and any lost write is reported; ``rows_lost`` and ``locked_errors`` must be 0.
+acknowledged memory must be listed for its owner, and the database must pass ``store/audit.py``'s checks. Any
+"database is locked" error, any failure other than a clean 503, and any lost write is reported; ``rows_lost`` and
+``locked_errors`` must be 0.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class ConcurrencyReport:
 
     @property
     def is_clean(self) -> bool:
-        return not (self.rows_lost or self.locked_errors or self.other_errors) and self.integrity in ("ok", "n/a")
+        return not (self.rows_lost or self.locked_errors or self.other_errors) and self.integrity == "ok"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -230,9 +231,10 @@ def run_concurrency(
     try:
         listed, acked = _over_http(report, pg_env, workdir, processes, threads, seconds, users)
         report.rows_lost = _count_lost(acked, listed)
-        report.integrity = "n/a"
     finally:
         with Memory(settings=base.replace(embeddings="synthetic", metadata_backend="postgres")) as mem:
+            audit = mem.maintenance.store.maintenance_audit()
+            report.integrity = "ok" if audit.is_clean else audit.describe()
             mem.maintenance.store.maintenance_wipe()  # it was empty: leave it so
     return report
 

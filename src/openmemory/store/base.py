@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from openmemory.errors import InvalidInput
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
+from openmemory.store.audit import Audit
 from openmemory.store.codec import Vector
 from openmemory.store.temporal_base import FactStore
 
@@ -171,6 +172,9 @@ class Store(Protocol):
     def maintenance_snapshot(self) -> AbstractContextManager[None]: ...
     def maintenance_is_empty(self) -> bool: ...
     def maintenance_wipe(self) -> None: ...
+    def maintenance_audit(self) -> Audit:
+        """Integrity and half-written rows of the whole database (``store/audit.py``)."""
+        ...
 
 
 @runtime_checkable

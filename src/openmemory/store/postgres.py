@@ -29,6 +29,7 @@ from openmemory.errors import SchemaOutdated, StoreError, StoreFull, StoreReadOn
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import postgres_maintenance, postgres_transfer, postgres_users
+from openmemory.store.audit import Audit
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.filters import POSTGRES_FILTERS, filter_sql
@@ -581,6 +582,10 @@ class PostgresStore:
 
     def maintenance_wipe(self) -> None:
         postgres_transfer.wipe(self)
+
+    def maintenance_audit(self) -> Audit:
+        """Invalid indexes, schema versions and half-written rows of the schema (``store/audit.py``)."""
+        return postgres_maintenance.audit(self)
 
 
 def _first_line(exc: BaseException) -> str:

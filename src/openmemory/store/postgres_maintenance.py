@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from openmemory.models import MemoryRecord
+from openmemory.store.audit import Audit
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.postgres_rows import as_uuids
 from openmemory.store.records import INSERT_COLUMNS, MEMORY_COLUMNS, memory_row, row_to_memory
@@ -93,3 +94,51 @@ def bulk_insert(store: PostgresStore, items: Sequence[tuple[MemoryRecord, Vector
 def stats(store: PostgresStore, since_ms: int) -> list[tuple[str, int, int]]:
     rows = store._rows(f"SELECT type, count, ts FROM {store._s} WHERE ts >= %s ORDER BY ts, id", (since_ms,))
     return [(str(t), int(c or 0), int(ts)) for t, c, ts in rows]
+
+
+def audit(store: PostgresStore) -> Audit:
+    """``store/audit.py``'s checks on the schema: invalid indexes, versions, half-written rows (ids compared as
+    text: memory ids are UUIDs, waypoint and embed log ids text)."""
+
+    def count(sql: str, args: Sequence[object] = ()) -> int:
+        return int(store._rows(sql, args)[0][0])
+
+    schema = store._names.schema
+    invalid = count(
+        "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT i.indisvalid",
+        (schema,),
+    )
+    stamped = store._rows(f"SELECT version FROM {store._names.qualified('schema_version')}")
+    versions = tuple(sorted(str(r[0]) for r in stamped))
+    m, v, w, e = store._m, store._v, store._w, store._e
+    rows = {
+        "memories": count(f"SELECT count(*) FROM {m}"),
+        "vectors": count(f"SELECT count(*) FROM {v}"),
+        "waypoints": count(f"SELECT count(*) FROM {w}"),
+        "users": count(f"SELECT count(*) FROM {store._u}"),
+        "embed_logs": count(f"SELECT count(*) FROM {e}"),
+    }
+    problems = {
+        "memories without vectors": count(
+            f"SELECT count(*) FROM {m} x WHERE NOT EXISTS (SELECT 1 FROM {v} y WHERE y.id::text = x.id::text)"
+        ),
+        "vectors without their memory": count(
+            f"SELECT count(*) FROM {v} y WHERE NOT EXISTS (SELECT 1 FROM {m} x WHERE x.id::text = y.id::text)"
+        ),
+        "vectors filed under another owner": count(
+            f"SELECT count(*) FROM {v} y JOIN {m} x ON x.id::text = y.id::text "
+            "WHERE y.user_id IS DISTINCT FROM x.user_id"
+        ),
+        "waypoints without their source memory": count(
+            f"SELECT count(*) FROM {w} y WHERE NOT EXISTS (SELECT 1 FROM {m} x WHERE x.id::text = y.src_id::text)"
+        ),
+        "waypoints to a missing memory": count(
+            f"SELECT count(*) FROM {w} y WHERE NOT EXISTS (SELECT 1 FROM {m} x WHERE x.id::text = y.dst_id::text)"
+        ),
+        "embed logs without their memory": count(
+            f"SELECT count(*) FROM {e} y WHERE y.status = 'completed' "
+            f"AND NOT EXISTS (SELECT 1 FROM {m} x WHERE x.id::text = y.id::text)"
+        ),
+    }
+    return Audit("ok" if invalid == 0 else f"{invalid} invalid indexes", versions, rows, problems)

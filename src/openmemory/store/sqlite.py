@@ -27,6 +27,7 @@ from openmemory.migrations.sqlite_file import (
 )
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import sqlite_maintenance, sqlite_transfer, sqlite_users
+from openmemory.store.audit import Audit, audit_sqlite_file
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.filters import SQLITE_FILTERS, filter_sql
@@ -536,6 +537,10 @@ class SQLiteStore:
 
     def maintenance_restore(self, source: Path) -> None:
         sqlite_transfer.restore_from(self, source)
+
+    def maintenance_audit(self) -> Audit:
+        """SQLite's integrity check, schema versions and half-written rows of the file (``store/audit.py``)."""
+        return audit_sqlite_file(self._path)
 
 
 def _upsert(m: MemoryRecord, mean: Vector | None) -> Callable[[VectorIndex, LexicalIndex], None]:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import httpx
 
-from openmemory.bench.processes import start_server
+from openmemory.bench.processes import empty_postgres, postgres_env, start_server
 from openmemory.config import Settings
 from openmemory.errors import OpenMemoryError
 from openmemory.memory import Memory
@@ -218,45 +218,19 @@ def run_concurrency(
             env = {"OM_DB_PATH": str(db)}
             listed, acked = _over_http(report, env, workdir, processes, threads, seconds, users)
         report.rows_lost = _count_lost(acked, listed)
-        audit = audit_sqlite_file(db)
-        report.integrity = "ok" if audit.is_clean else audit.describe()
+        found = audit_sqlite_file(db)
+        report.integrity = "ok" if found.is_clean else found.describe()
         return report
     if mode != "http":
         raise ValueError("PostgreSQL runs in http mode (one server, its pool shared by every client)")
     base = settings or Settings.load()
-    pg_env = _postgres_env(base, pool_max)
-    with Memory(settings=base.replace(embeddings="synthetic", metadata_backend="postgres")) as mem:
-        if not mem.maintenance.store.maintenance_is_empty():
-            raise ValueError(f"{mem.location} holds data: run the benchmark in an empty OM_PG_SCHEMA")
-    try:
-        listed, acked = _over_http(report, pg_env, workdir, processes, threads, seconds, users)
+    with empty_postgres(base) as audit_postgres:
+        env = postgres_env(base, pool_max)
+        listed, acked = _over_http(report, env, workdir, processes, threads, seconds, users)
         report.rows_lost = _count_lost(acked, listed)
-    finally:
-        with Memory(settings=base.replace(embeddings="synthetic", metadata_backend="postgres")) as mem:
-            audit = mem.maintenance.store.maintenance_audit()
-            report.integrity = "ok" if audit.is_clean else audit.describe()
-            mem.maintenance.store.maintenance_wipe()  # it was empty: leave it so
+        found = audit_postgres()
+        report.integrity = "ok" if found.is_clean else found.describe()
     return report
-
-
-def _postgres_env(settings: Settings, pool_max: int | None) -> dict[str, str]:
-    env = {
-        "OM_METADATA_BACKEND": "postgres",
-        "OM_PG_SCHEMA": settings.pg_schema,
-        "OM_PG_TABLE": settings.pg_table,
-        "OM_PG_HOST": settings.pg_host,
-        "OM_PG_PORT": str(settings.pg_port),
-        "OM_PG_DB": settings.pg_db,
-        "OM_PG_USER": settings.pg_user,
-        "OM_PG_SSL": settings.pg_ssl,
-    }
-    if settings.pg_url is not None:
-        env["OM_PG_URL"] = settings.pg_url.get_secret_value()
-    if settings.pg_password is not None:
-        env["OM_PG_PASSWORD"] = settings.pg_password.get_secret_value()
-    if pool_max is not None:
-        env["OM_PG_POOL_MAX"] = str(pool_max)
-    return env
 
 
 def _over_http(

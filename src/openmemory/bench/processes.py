@@ -7,11 +7,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from openmemory.config import Settings
+from openmemory.errors import InvalidInput
+from openmemory.memory import Memory
+from openmemory.store.audit import Audit
 
 START_TIMEOUT_S = 60.0
 OPM = (sys.executable, "-c", "from openmemory.cli.app import main; main()")
@@ -80,3 +86,46 @@ def start_server(settings_env: Mapping[str, str], log: Path, extra_args: Sequenc
         time.sleep(0.05)
     server.kill()
     raise RuntimeError(f"opm serve did not answer /health within {START_TIMEOUT_S:.0f} s; see {log}")
+
+
+def postgres_env(settings: Settings, pool_max: int | None) -> dict[str, str]:
+    """OM_* variables that point a child process at the PostgreSQL database of ``settings``."""
+    env = {
+        "OM_METADATA_BACKEND": "postgres",
+        "OM_PG_SCHEMA": settings.pg_schema,
+        "OM_PG_TABLE": settings.pg_table,
+        "OM_PG_HOST": settings.pg_host,
+        "OM_PG_PORT": str(settings.pg_port),
+        "OM_PG_DB": settings.pg_db,
+        "OM_PG_USER": settings.pg_user,
+        "OM_PG_SSL": settings.pg_ssl,
+    }
+    if settings.pg_url is not None:
+        env["OM_PG_URL"] = settings.pg_url.get_secret_value()
+    if settings.pg_password is not None:
+        env["OM_PG_PASSWORD"] = settings.pg_password.get_secret_value()
+    if pool_max is not None:
+        env["OM_PG_POOL_MAX"] = str(pool_max)
+    return env
+
+
+@contextmanager
+def empty_postgres(settings: Settings) -> Iterator[Callable[[], Audit]]:
+    """Use the (empty) PostgreSQL schema of ``settings`` for a run, and empty it again afterwards; yields its audit.
+
+    Refuses a schema that holds data: a benchmark must never touch real memories.
+    """
+    chosen = settings.replace(embeddings="synthetic", metadata_backend="postgres")
+
+    def audit() -> Audit:
+        with Memory(settings=chosen) as mem:
+            return mem.maintenance.store.maintenance_audit()
+
+    with Memory(settings=chosen) as mem:
+        if not mem.maintenance.store.maintenance_is_empty():
+            raise InvalidInput(f"{mem.location} holds data: run the benchmark in an empty OM_PG_SCHEMA")
+    try:
+        yield audit
+    finally:
+        with Memory(settings=chosen) as mem:
+            mem.maintenance.store.maintenance_wipe()

@@ -16,6 +16,7 @@ Writes that were in flight at the kill (no answer) may or may not be there: they
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import shutil
@@ -23,13 +24,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from openmemory.bench.processes import child_env, opm_command, start_server
+from openmemory.bench.processes import child_env, empty_postgres, opm_command, postgres_env, start_server
 from openmemory.config import Settings
 from openmemory.memory import Memory
 from openmemory.migrations.runner import MIGRATIONS
@@ -168,35 +170,18 @@ def _verify_server(url: str, ledger: _Ledger, report: SoakReport, rng: random.Ra
                 report.problem(f"acknowledged add {memory_id} is stored but a search for {word!r} misses it")
 
 
-def soak_server(
-    workdir: Path,
-    *,
-    kills: int,
-    writers: int = 4,
-    ann_min_memories: int | None = None,
-    seed: int = 0,
-    progress: Progress = _no_progress,
-) -> SoakReport:
-    """SIGKILL ``opm serve`` (SQLite) ``kills`` times while ``writers`` clients write, at random moments.
-
-    With ``ann_min_memories`` (OM_ANN_MIN_MEMORIES) low, owners are searched through the approximate index the
-    server saves beside the file at a graceful stop; every third restart is then a graceful one, so later kills
-    leave a saved index behind the database, which the next start must bring up to date.
-    """
-    rng = random.Random(seed)
-    db = workdir / "server-soak.sqlite"
-    log = workdir / "server-soak.log"
-    env = {"OM_DB_PATH": str(db)}
-    if ann_min_memories is not None:
-        env["OM_ANN_MIN_MEMORIES"] = str(ann_min_memories)
-    report = SoakReport("server")
+def _kill_rounds(
+    log: Path, env: dict[str, str], audit: Callable[[], Audit], report: SoakReport, kills: int, writers: int,
+    graceful_restarts: bool, rng: random.Random, progress: Progress,
+) -> _Ledger:  # fmt: skip
+    """Start the server, check what it acknowledged before, let writers write, kill it; ``kills`` times."""
     ledger = _Ledger()
     for round_no in range(kills + 1):
         server = start_server(env, log)
         try:
             if round_no > 0:
                 _verify_server(server.url, ledger, report, rng, searches=5)
-                if ann_min_memories is not None and round_no % 3 == 0:
+                if graceful_restarts and round_no % 3 == 0:
                     server.stop()  # a graceful stop: the indexes are saved
                     server = start_server(env, log)
                     report.count("graceful restarts")
@@ -220,9 +205,42 @@ def soak_server(
         finally:
             if server.process.poll() is None:
                 server.stop()
-        report.check(audit_sqlite_file(db), f"after kill {round_no + 1}")
+        report.check(audit(), f"after kill {round_no + 1}")
         progress(round_no + 1, kills)
-    report.operations = ledger.operations
+    return ledger
+
+
+def soak_server(
+    workdir: Path,
+    *,
+    kills: int,
+    writers: int = 4,
+    ann_min_memories: int | None = None,
+    postgres: Settings | None = None,
+    seed: int = 0,
+    progress: Progress = _no_progress,
+) -> SoakReport:
+    """SIGKILL ``opm serve`` ``kills`` times while ``writers`` clients write, at random moments.
+
+    The server stores in a SQLite file of ``workdir``, or with ``postgres`` in that (empty) PostgreSQL schema. With
+    ``ann_min_memories`` (OM_ANN_MIN_MEMORIES) low, owners are searched through the approximate index a SQLite
+    server saves beside the file at a graceful stop; every third restart is then a graceful one, so later kills
+    leave a saved index behind the database, which the next start must bring up to date.
+    """
+    with ExitStack() as stack:
+        if postgres is not None:
+            env = postgres_env(postgres, None)
+            audit = stack.enter_context(empty_postgres(postgres))
+        else:
+            db = workdir / "server-soak.sqlite"
+            env = {"OM_DB_PATH": str(db)}
+            audit = functools.partial(audit_sqlite_file, db)
+        if ann_min_memories is not None:
+            env["OM_ANN_MIN_MEMORIES"] = str(ann_min_memories)
+        report = SoakReport("server" if postgres is None else "server (PostgreSQL)")
+        ledger = _kill_rounds(workdir / "server-soak.log", env, audit, report, kills, writers,
+                              ann_min_memories is not None, random.Random(seed), progress)  # fmt: skip
+        report.operations = ledger.operations
     for refusal in ledger.refused:
         report.problem(f"the server refused a write: {refusal}")
     report.acknowledged = len(ledger.added) + len(ledger.deleted)

@@ -107,6 +107,9 @@ def soak(
             help="The server's OM_ANN_MIN_MEMORIES: set it low to have the saved approximate indexes killed too.",
         ),
     ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="The server's store: sqlite (a temporary file) or postgres (OM_PG_*).")
+    ] = "sqlite",
     fixtures: Annotated[
         Path, typer.Option("--fixtures", help="Upstream databases to migrate (tests/fixtures/upstream).")
     ] = Path("tests/fixtures/upstream"),
@@ -115,6 +118,8 @@ def soak(
 ) -> None:
     """SIGKILL opm serve, opm migrate and opm import at random moments; audit the data after each kill.
 
+    With --backend postgres the server stores in OM_PG_SCHEMA, which must be empty (it is emptied again after).
+
     Exits 1 if an acknowledged write was lost, an audit failed or anything half-written was visible.
     """
     from openmemory.bench.soak import SoakReport, soak_import, soak_migrate, soak_server
@@ -122,6 +127,9 @@ def soak(
     chosen = ("server", "migrate", "import") if target == "all" else (target,)
     if any(t not in ("server", "migrate", "import") for t in chosen):
         raise typer.BadParameter("--target must be server, migrate, import or all")
+    if backend not in ("sqlite", "postgres"):
+        raise typer.BadParameter("--backend must be sqlite or postgres")
+    postgres = load_settings() if backend == "postgres" else None
     reports: list[SoakReport] = []
     with tempfile.TemporaryDirectory(prefix="opm-soak-") as tmp:
         for name in chosen:
@@ -130,8 +138,8 @@ def soak(
             with progress_bar(f"soak {name}") as advance:
                 if name == "server":
                     report = soak_server(
-                        workdir, kills=kills, writers=writers, ann_min_memories=ann_min_memories, seed=seed,
-                        progress=advance,
+                        workdir, kills=kills, writers=writers, ann_min_memories=ann_min_memories,
+                        postgres=postgres, seed=seed, progress=advance,
                     )  # fmt: skip
                     reports.append(report)
                 elif name == "migrate":

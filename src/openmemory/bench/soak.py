@@ -488,6 +488,7 @@ def _check_killed_import(report: SoakReport, run_dir: Path, db: Path, expected: 
         if stray or twice:
             report.problem(f"{run_dir.name} {user}: {len(stray)} items not in the export, {twice} stored twice")
         if f"user:{user}" in done:
+            report.count("users the checkpoint marked done at a kill (each checked complete)")
             missing = expected[user] - set(ids)
             report.rows_lost += len(missing)
             if missing:

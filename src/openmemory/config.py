@@ -84,7 +84,14 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         validation_alias=_env("OM_PG_POOL_MAX"),
-        description="Most PostgreSQL connections one process holds; requests beyond wait for one (10 s, then 503).",
+        description="Most PostgreSQL connections one process holds; requests beyond wait for one.",
+    )
+    pg_pool_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        validation_alias=_env("OM_PG_POOL_TIMEOUT_S"),
+        description="How long a request waits for a PostgreSQL connection before a 503 `store_unavailable`.",
     )
     pg_create_db: bool = Field(
         False,

@@ -54,7 +54,6 @@ from openmemory.store.timeline import around_sql, neighbour_offsets
 
 log = logging.getLogger("openmemory.store.postgres")
 
-POOL_TIMEOUT_S = 10.0
 BATCH = 500
 
 
@@ -108,7 +107,9 @@ class PostgresStore:
             except psycopg.OperationalError as exc:
                 raise unavailable(conn_string, exc) from exc
         vectors = PgVectors(names, extension[1] if extension else None)
-        pool = open_pool(conn_string, extension[0] if extension else None, settings.pg_pool_max, POOL_TIMEOUT_S)
+        pool = open_pool(
+            conn_string, extension[0] if extension else None, settings.pg_pool_max, settings.pg_pool_timeout_s
+        )
         store = cls(pool, names, vectors, location, clock)
         try:
             store._prepare_vectors()
@@ -147,7 +148,8 @@ class PostgresStore:
                 yield conn
         except PoolTimeout as exc:
             raise StoreUnavailable(
-                f"no PostgreSQL connection for {self.location} within {POOL_TIMEOUT_S:.0f} s; is the server up?"
+                f"no PostgreSQL connection for {self.location} within {self._pool.timeout:g} s (all "
+                f"{self._pool.max_size} of OM_PG_POOL_MAX busy, or the server is down); retry"
             ) from exc
         except psycopg.errors.DiskFull as exc:
             raise StoreFull(self.location) from exc

@@ -46,6 +46,7 @@ class ConcurrencyReport:
     threads_per_process: int
     seconds: float
     pool_max: int | None = None
+    server_workers: int = 1
     operations: int = 0
     acknowledged_writes: int = 0
     queries_ok: int = 0
@@ -201,10 +202,12 @@ def run_concurrency(
     threads: int = 1,
     seconds: float = 60.0,
     pool_max: int | None = None,
+    server_workers: int = 1,
     settings: Settings | None = None,
 ) -> ConcurrencyReport:
-    """Run the clients, then check every acknowledged write (and, on SQLite, the file's integrity)."""
-    report = ConcurrencyReport(backend, mode, processes, threads, seconds, pool_max)
+    """Run the clients, then check every acknowledged write and audit the database; in http mode the server runs
+    ``server_workers`` worker processes (``opm serve --workers``)."""
+    report = ConcurrencyReport(backend, mode, processes, threads, seconds, pool_max, server_workers)
     users = [_user(n) for n in range(min(processes, USERS))]
     if backend == "sqlite":
         db = workdir / "concurrency.sqlite"
@@ -216,7 +219,7 @@ def run_concurrency(
                 listed = {u: {m.memory_id for m in _all(mem, u)} for u in users}
         else:
             env = {"OM_DB_PATH": str(db)}
-            listed, acked = _over_http(report, env, workdir, processes, threads, seconds, users)
+            listed, acked = _over_http(report, env, workdir, processes, threads, seconds, users, server_workers)
         report.rows_lost = _count_lost(acked, listed)
         found = audit_sqlite_file(db)
         report.integrity = "ok" if found.is_clean else found.describe()
@@ -226,7 +229,7 @@ def run_concurrency(
     base = settings or Settings.load()
     with empty_postgres(base) as audit_postgres:
         env = postgres_env(base, pool_max)
-        listed, acked = _over_http(report, env, workdir, processes, threads, seconds, users)
+        listed, acked = _over_http(report, env, workdir, processes, threads, seconds, users, server_workers)
         report.rows_lost = _count_lost(acked, listed)
         found = audit_postgres()
         report.integrity = "ok" if found.is_clean else found.describe()
@@ -235,9 +238,9 @@ def run_concurrency(
 
 def _over_http(
     report: ConcurrencyReport, env: dict[str, str], workdir: Path, processes: int, threads: int, seconds: float,
-    users: list[str],
+    users: list[str], server_workers: int,
 ) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:  # fmt: skip
-    server = start_server(env, workdir / "concurrency-server.log")
+    server = start_server(env, workdir / "concurrency-server.log", ("--workers", str(server_workers)))
     try:
         acked = _tally(report, _run_clients(server.url, "http", processes, threads, seconds))
         listed: dict[str, set[str]] = {}

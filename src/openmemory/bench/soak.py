@@ -96,78 +96,91 @@ def _no_progress(done: int, total: int) -> None:
 
 @dataclass
 class _Ledger:
-    """What the server acknowledged: added memories (id -> user, unique word) and deleted ones."""
+    """What the server acknowledged: live memories (id -> owner, unique word, content; word and content None while
+    an update of it is unanswered) and deleted ones (id -> owner)."""
 
-    added: dict[str, tuple[str, str]] = field(default_factory=dict)
+    added: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
     deleted: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     operations: int = 0
+    updates: int = 0
     refused: list[str] = field(default_factory=list)  # answers other than 200 (the kill only drops connections)
 
 
 def _writer(url: str, number: int, round_no: int, ledger: _Ledger, stop: threading.Event, rng: random.Random) -> None:
-    """Add memories (and now and then delete one of its own) until the server stops answering."""
+    """Add memories, and now and then update or delete one of its own, until the server stops answering."""
     user = USERS[number % len(USERS)]
     mine: list[str] = []
     with httpx.Client(base_url=url, timeout=30) as client:
         n = 0
         while not stop.is_set():
             n += 1
+            word = f"zq{number}r{round_no}n{n}"
+            content = f"soak note {word} from writer {number}, entry {n}"
+            roll = rng.random()
+            with ledger.lock:
+                ledger.operations += 1
             try:
-                if mine and rng.random() < 0.15:
+                if mine and roll < 0.1:
                     victim = mine.pop(rng.randrange(len(mine)))
-                    with ledger.lock:
-                        ledger.operations += 1
-                        owner, _ = ledger.added.pop(victim)  # in flight: may or may not be deleted after a kill
+                    with ledger.lock:  # in flight: may or may not be deleted after a kill
+                        owner, _, _ = ledger.added.pop(victim)
                     response = client.delete(f"/memory/{victim}", params={"user_id": user})
-                    with ledger.lock:
-                        if response.status_code == 200:
+                    if response.status_code == 200:
+                        with ledger.lock:
                             ledger.deleted[victim] = owner
-                        else:
-                            ledger.refused.append(f"DELETE {response.status_code}: {response.text[:200]}")
-                    continue
-                word = f"zq{number}r{round_no}n{n}"
-                body = {"content": f"soak note {word} from writer {number}, entry {n}", "user_id": user}
-                with ledger.lock:
-                    ledger.operations += 1
-                response = client.post("/memory/add", json=body)
+                elif mine and roll < 0.2:
+                    target = mine[rng.randrange(len(mine))]
+                    with ledger.lock:  # in flight: the old text or the new one after a kill, never a mix
+                        ledger.added[target] = (user, None, None)
+                    response = client.patch(f"/memory/{target}", json={"content": content, "user_id": user})
+                    if response.status_code == 200:
+                        with ledger.lock:
+                            ledger.added[target] = (user, word, content)
+                            ledger.updates += 1
+                else:
+                    response = client.post("/memory/add", json={"content": content, "user_id": user})
+                    if response.status_code == 200:
+                        memory_id = str(response.json()["id"])
+                        mine.append(memory_id)
+                        with ledger.lock:
+                            ledger.added[memory_id] = (user, word, content)
             except httpx.HTTPError:
                 return  # the server is gone
-            if response.status_code == 200:
-                memory_id = str(response.json()["id"])
-                mine.append(memory_id)
+            if response.status_code != 200:
                 with ledger.lock:
-                    ledger.added[memory_id] = (user, word)
-            else:
-                with ledger.lock:
-                    ledger.refused.append(f"POST {response.status_code}: {response.text[:200]}")
+                    ledger.refused.append(f"{response.request.method} {response.status_code}: {response.text[:200]}")
 
 
 def _verify_server(url: str, ledger: _Ledger, report: SoakReport, rng: random.Random, searches: int) -> None:
-    """Every acknowledged add is listed (and a sample found by search), every acknowledged delete is gone."""
+    """Every acknowledged add is listed with its acknowledged text (and a sample found by search), every
+    acknowledged delete is gone, every user's summary answers."""
     with httpx.Client(base_url=url, timeout=60) as client:
-        listed: dict[str, set[str]] = {}
+        listed: dict[str, dict[str, str]] = {}
         for user in USERS:
             items = client.get("/memory/all", params={"user_id": user, "l": 10_000}).json()["items"]
-            listed[user] = {str(item["id"]) for item in items}
+            listed[user] = {str(item["id"]): str(item["content"]) for item in items}
             summary = client.get(f"/users/{user}/summary")
-            if any(u == user for u, _ in ledger.added.values()) and summary.status_code != 200:
+            if any(u == user for u, _, _ in ledger.added.values()) and summary.status_code != 200:
                 report.problem(f"user {user}: summary answered {summary.status_code}")
-        for memory_id, (user, _) in ledger.added.items():
+        for memory_id, (user, _, content) in ledger.added.items():
             if memory_id not in listed[user]:
                 report.rows_lost += 1
                 report.problem(f"acknowledged add {memory_id} of {user} is missing after a restart")
+            elif content is not None and listed[user][memory_id] != content:
+                report.rows_lost += 1
+                report.problem(f"{memory_id} of {user} lost its acknowledged update: {listed[user][memory_id]!r}")
         for memory_id, user in ledger.deleted.items():
             if memory_id in listed[user]:
                 report.rows_lost += 1
                 report.problem(f"acknowledged delete {memory_id} of {user} is visible again after a restart")
-        sample = rng.sample(sorted(ledger.added), min(searches, len(ledger.added)))
-        for memory_id in sample:
-            user, word = ledger.added[memory_id]
+        known = sorted(memory_id for memory_id, (_, word, _) in ledger.added.items() if word is not None)
+        for memory_id in rng.sample(known, min(searches, len(known))):
+            user, word, _ = ledger.added[memory_id]
             hits = client.post("/memory/query", json={"query": word, "user_id": user, "k": 3}).json()["matches"]
             report.count("searches after restart")
             if memory_id not in [str(h["id"]) for h in hits]:
-                report.problem(f"acknowledged add {memory_id} is stored but a search for {word!r} misses it")
+                report.problem(f"acknowledged write {memory_id} is stored but a search for {word!r} misses it")
 
 
 def _kill_rounds(
@@ -243,8 +256,9 @@ def soak_server(
         report.operations = ledger.operations
     for refusal in ledger.refused:
         report.problem(f"the server refused a write: {refusal}")
-    report.acknowledged = len(ledger.added) + len(ledger.deleted)
+    report.acknowledged = len(ledger.added) + ledger.updates + len(ledger.deleted)
     report.detail["acknowledged adds present at the end"] = len(ledger.added)
+    report.detail["acknowledged updates"] = ledger.updates
     report.detail["acknowledged deletes"] = len(ledger.deleted)
     return report
 

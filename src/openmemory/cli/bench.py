@@ -177,6 +177,9 @@ def concurrency(
     pool_max: Annotated[
         int | None, typer.Option("--pool-max", min=1, help="PostgreSQL: the server's OM_PG_POOL_MAX.")
     ] = None,
+    server_workers: Annotated[
+        int, typer.Option("--server-workers", min=1, help="http mode: opm serve --workers (processes on one store).")
+    ] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON here.")] = None,
 ) -> None:
     """Client processes adding and querying at once; then every acknowledged write is looked up.
@@ -190,7 +193,8 @@ def concurrency(
     with tempfile.TemporaryDirectory(prefix="opm-concurrency-") as tmp:
         report = run_concurrency(
             Path(tmp), mode="http" if mode == "http" else "direct", backend=backend, processes=processes,
-            threads=threads, seconds=seconds, pool_max=pool_max, settings=load_settings(),
+            threads=threads, seconds=seconds, pool_max=pool_max, server_workers=server_workers,
+            settings=load_settings(),
         )  # fmt: skip
     data = report.to_json()
     for key, value in data.items():

@@ -360,18 +360,19 @@ def _check_migrated(
     report: SoakReport, where: str, before: Audit, after: Audit, every: tuple[str, ...], *, whole: bool
 ) -> None:
     report.check(after, where, baseline=before)
-    applied = [v for v in every if v in after.versions]
-    fresh = [v for v in after.versions if v not in before.versions]
-    if whole and applied != list(every):
+    pending = [v for v in every if v not in before.versions]
+    fresh = [v for v in pending if v in after.versions]
+    if fresh != pending[: len(fresh)]:
+        report.problem(f"{where}: versions {fresh} applied out of order (pending were {pending})")
+    if whole and fresh != pending:
         report.problem(f"{where}: versions {after.versions}, expected all of {every}")
-    if fresh and fresh != [v for v in every if v in fresh and v not in before.versions][: len(fresh)]:
-        report.problem(f"{where}: versions applied out of order: {fresh}")
-    if 0 < len(fresh) < len([v for v in every if v not in before.versions]):
-        report.count("kills that left a partly migrated file (some versions applied)")
-    elif not fresh:
-        report.count("kills that left the file at its starting version")
-    elif not whole:
-        report.count("kills after the last version committed")
+    if not whole:
+        if not fresh:
+            report.count("kills that left the file at its starting version")
+        elif fresh != pending:
+            report.count("kills that left a partly migrated file (some versions applied)")
+        else:
+            report.count("kills after the last version committed")
     for table in ("memories", "waypoints", "temporal_facts"):
         lost = before.rows.get(table, 0) - after.rows.get(table, 0)
         if lost > 0:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from openmemory.bench.soak import soak_import, soak_migrate, soak_server
+from openmemory.bench.soak_commands import soak_import, soak_migrate
+from openmemory.bench.soak_server import soak_server
 from openmemory.store.audit import audit_sqlite_file
 from tests.conftest import UPSTREAM
 

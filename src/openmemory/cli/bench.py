@@ -122,7 +122,9 @@ def soak(
 
     Exits 1 if an acknowledged write was lost, an audit failed or anything half-written was visible.
     """
-    from openmemory.bench.soak import SoakReport, soak_import, soak_migrate, soak_server
+    from openmemory.bench.soak import SoakReport
+    from openmemory.bench.soak_commands import soak_import, soak_migrate
+    from openmemory.bench.soak_server import soak_server
 
     chosen = ("server", "migrate", "import") if target == "all" else (target,)
     if any(t not in ("server", "migrate", "import") for t in chosen):

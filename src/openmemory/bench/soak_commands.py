@@ -18,6 +18,7 @@ from openmemory.memory import Memory
 from openmemory.migrations.runner import MIGRATIONS
 from openmemory.store.audit import Audit, audit_sqlite_file
 
+MAX_RUNS_PER_KILL = 20  # a run that finishes before its kill is tried again, but not for ever
 UPSTREAM_FILES = (
     "v1.1.1.sqlite",
     "v1.2.0-migrated-by-upstream.sqlite",
@@ -91,6 +92,8 @@ def soak_migrate(
         copy.unlink()
     copy_no = 0
     while report.kills < kills:
+        if report.operations > MAX_RUNS_PER_KILL * kills:
+            raise RuntimeError(f"opm migrate kept finishing before its kill ({report.operations} runs)")
         name = files[copy_no % len(files)]
         copy_no += 1
         db = workdir / f"migrate-{copy_no}.sqlite"
@@ -209,6 +212,8 @@ def soak_import(
     span = 0.0
     target_no = 0
     while report.kills < kills:
+        if report.operations > MAX_RUNS_PER_KILL * kills:
+            raise RuntimeError(f"opm import kept finishing before its kill ({report.operations} runs)")
         target_no += 1
         run_dir = workdir / f"import-{target_no}"
         run_dir.mkdir()

@@ -31,6 +31,7 @@ class _Ledger:
     deleted: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     operations: int = 0
+    answered: int = 0  # writes that got a 200
     updates: int = 0
     refused: list[str] = field(default_factory=list)  # answers other than 200 (the kill only drops connections)
 
@@ -75,6 +76,8 @@ def _writer(url: str, number: int, round_no: int, ledger: _Ledger, stop: threadi
                             ledger.added[memory_id] = (user, word, content)
             except httpx.HTTPError:
                 return  # the server is gone
+            with ledger.lock:
+                ledger.answered += response.status_code == 200
             if response.status_code != 200:
                 with ledger.lock:
                     ledger.refused.append(f"{response.request.method} {response.status_code}: {response.text[:200]}")
@@ -111,9 +114,16 @@ def _verify_server(url: str, ledger: _Ledger, report: SoakReport, rng: random.Ra
                 report.problem(f"acknowledged write {memory_id} is stored but a search for {word!r} misses it")
 
 
+def _wait_for_writes(ledger: _Ledger, answered: int, writers: list[threading.Thread]) -> None:
+    """Until ``answered`` writes got a 200 (or the writers stopped, or a minute passed)."""
+    deadline = time.monotonic() + 60
+    while ledger.answered < answered and time.monotonic() < deadline and any(t.is_alive() for t in writers):
+        time.sleep(0.02)
+
+
 def _kill_rounds(
     log: Path, env: dict[str, str], audit: Callable[[], Audit], report: SoakReport, kills: int, writers: int,
-    graceful_restarts: bool, rng: random.Random, progress: Progress,
+    graceful_restarts: bool, warm_writes: int, rng: random.Random, progress: Progress,
 ) -> _Ledger:  # fmt: skip
     """Start the server, check what it acknowledged before, let writers write, kill it; ``kills`` times."""
     ledger = _Ledger()
@@ -137,6 +147,7 @@ def _kill_rounds(
             ]
             for t in threads:
                 t.start()
+            _wait_for_writes(ledger, ledger.answered + warm_writes, threads)
             time.sleep(rng.uniform(0.2, 2.0))
             server.kill()
             report.kills += 1
@@ -158,6 +169,7 @@ def soak_server(
     writers: int = 4,
     ann_min_memories: int | None = None,
     postgres: Settings | None = None,
+    warm_writes: int = 0,
     seed: int = 0,
     progress: Progress = no_progress,
 ) -> SoakReport:
@@ -166,7 +178,8 @@ def soak_server(
     The server stores in a SQLite file of ``workdir``, or with ``postgres`` in that (empty) PostgreSQL schema. With
     ``ann_min_memories`` (OM_ANN_MIN_MEMORIES) low, owners are searched through the approximate index a SQLite
     server saves beside the file at a graceful stop; every third restart is then a graceful one, so later kills
-    leave a saved index behind the database, which the next start must bring up to date.
+    leave a saved index behind the database, which the next start must bring up to date. Each kill comes 0.2-2 s
+    after ``warm_writes`` more writes were answered (0: after the round starts).
     """
     with ExitStack() as stack:
         if postgres is not None:
@@ -180,7 +193,7 @@ def soak_server(
             env["OM_ANN_MIN_MEMORIES"] = str(ann_min_memories)
         report = SoakReport("server" if postgres is None else "server (PostgreSQL)")
         ledger = _kill_rounds(workdir / "server-soak.log", env, audit, report, kills, writers,
-                              ann_min_memories is not None, random.Random(seed), progress)  # fmt: skip
+                              ann_min_memories is not None, warm_writes, random.Random(seed), progress)  # fmt: skip
         report.operations = ledger.operations
     for refusal in ledger.refused:
         report.problem(f"the server refused a write: {refusal}")

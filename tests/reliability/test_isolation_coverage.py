@@ -61,6 +61,8 @@ CLI_EXEMPT = {
     "restore": "whole-database restore (operator; tests/transfer)",
     "bench latency": "benchmark on its own throwaway data",
     "bench locomo": "benchmark on its own throwaway data",
+    "bench soak": "crash soak on its own throwaway data (or an empty PostgreSQL schema it insists on)",
+    "bench concurrency": "concurrency benchmark on its own throwaway data (or an empty PostgreSQL schema)",
 }
 
 

@@ -24,6 +24,7 @@ from openmemory.store.project_codes import ProjectCodes
 
 K1 = 1.2
 B = 0.75
+MAX_CACHED_TERMS = 4096  # terms whose weighted postings a user's lexicon keeps between queries
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -67,12 +68,17 @@ class UserLexicon:
         self._postings: dict[str, tuple[array[int], array[float]]] = {}
         self._total_length = 0.0
         self._projects = ProjectCodes()
+        # Per-term BM25 contributions (live rows, scores) for the current contents; any write clears them.
+        # Questions keep asking about the same few terms (names, places), whose postings are the long ones.
+        self._weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._alive_mask: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._row_of)
 
     def put(self, memory_id: str, text: str, project_id: str | None = None) -> None:
         self.remove(memory_id)
+        self._changed()
         terms = analyse(text)
         row = len(self._ids)
         self._ids.append(memory_id)
@@ -89,6 +95,7 @@ class UserLexicon:
     def remove(self, memory_id: str) -> None:
         row = self._row_of.pop(memory_id, None)
         if row is not None:
+            self._changed()
             self._alive[row] = 0
             self._ids[row] = None
             self._total_length -= self._length[row]
@@ -100,24 +107,11 @@ class UserLexicon:
         terms = set(analyse(text))
         if n_docs == 0 or not terms:
             return []
-        avg_length = max(self._total_length / n_docs, 1e-9)
-        alive = np.frombuffer(self._alive, dtype=np.int8).astype(bool)
-        lengths = np.frombuffer(self._length, dtype=np.float32)
         scores = np.zeros(len(self._ids), dtype=np.float32)
         for term in terms:
-            posting = self._postings.get(term)
-            if posting is None:
-                continue
-            rows = np.frombuffer(posting[0], dtype=np.int32)
-            tfs = np.frombuffer(posting[1], dtype=np.float32)
-            live = alive[rows]
-            rows, tfs = rows[live], tfs[live]
-            df = len(rows)
-            if df == 0:
-                continue
-            idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-            norm = tfs + K1 * (1.0 - B + B * lengths[rows] / avg_length)
-            scores[rows] += idf * tfs * (K1 + 1.0) / norm
+            weighted = self._term_weights(term, n_docs)
+            if weighted is not None:
+                scores[weighted[0]] += weighted[1]
         hidden = self._projects.hidden(project_id, len(self._ids))
         if hidden is not None:
             scores[hidden] = 0.0
@@ -126,6 +120,36 @@ class UserLexicon:
             hit_rows = hit_rows[np.argpartition(-scores[hit_rows], k - 1)[:k]]
         hit_rows = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
         return [(str(self._ids[int(r)]), float(scores[r])) for r in hit_rows]
+
+    def _changed(self) -> None:
+        self._weights.clear()
+        self._alive_mask = None
+
+    def _term_weights(self, term: str, n_docs: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The live rows holding ``term`` and its BM25 score in each, None when no live row holds it."""
+        cached = self._weights.get(term)
+        if cached is not None:
+            return cached
+        posting = self._postings.get(term)
+        if posting is None:
+            return None
+        if self._alive_mask is None:
+            self._alive_mask = np.frombuffer(self._alive, dtype=np.int8).astype(bool)
+        lengths = np.frombuffer(self._length, dtype=np.float32)
+        avg_length = max(self._total_length / n_docs, 1e-9)
+        rows = np.frombuffer(posting[0], dtype=np.int32)
+        tfs = np.frombuffer(posting[1], dtype=np.float32)
+        live = self._alive_mask[rows]
+        rows, tfs = rows[live], tfs[live]
+        df = len(rows)
+        if df == 0:
+            return None
+        idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        norm = tfs + K1 * (1.0 - B + B * lengths[rows] / avg_length)
+        if len(self._weights) >= MAX_CACHED_TERMS:
+            self._weights.clear()
+        weighted = self._weights[term] = (rows, idf * tfs * (K1 + 1.0) / norm)
+        return weighted
 
 
 class LexicalIndex:

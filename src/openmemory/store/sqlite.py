@@ -347,16 +347,12 @@ class SQLiteStore:
         """Set salience and last-seen time of several of the user's memories in one transaction."""
         if not updates:
             return 0
-        counts = self._write(
-            [
-                (
-                    "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?",
-                    (salience, last_seen_at_ms, last_seen_at_ms, memory_id, user_id),
-                )
-                for memory_id, salience in updates
-            ]
-        )
-        return sum(counts)
+        rows = [(salience, last_seen_at_ms, last_seen_at_ms, memory_id, user_id) for memory_id, salience in updates]
+        with write_transaction(self._conn, self._lock, self._wrap) as conn:  # one prepared statement for all
+            cursor = conn.executemany(
+                "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?", rows
+            )
+            return int(cursor.rowcount)
 
     def delete_memory(self, memory_id: str, *, user_id: str | None) -> bool:
         counts, gen = self._write_owned(

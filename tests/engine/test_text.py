@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openmemory.engine.text import (
     canonical_token_set,
@@ -27,6 +29,12 @@ def test_tokenize_keeps_single_cjk_char_and_separates_scripts() -> None:
 def test_tokenize_matches_js_unicode_case_folding_for_kelvin_and_long_s() -> None:
     # /[a-z]/iu in JS admits U+212A (folds to k) and U+017F (folds to s); toLowerCase keeps long s.
     assert tokenize("\u212aelvin \u017fun") == ["kelvin", "\u017fun"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000)) | st.text(alphabet="aZ09 _.\u212a\u017f中日本"))
+def test_tokenize_splits_a_text_the_same_way_whether_or_not_cjk_follows_it(text: str) -> None:
+    # Text without CJK takes a shortcut; a CJK character after a space sends it through the general path.
+    assert tokenize(text + " 中") == [*tokenize(text), "中"]
 
 
 @pytest.mark.parametrize(

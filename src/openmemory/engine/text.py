@@ -58,6 +58,8 @@ def tokenize(text: str) -> list[str]:
 
     A CJK run of two or more characters becomes its overlapping bigrams; a single CJK character stays.
     """
+    if _CJK_CHAR.search(text) is None:  # the common case: every match is a Latin/digit word
+        return [tok.lower() for tok in _TOKEN.findall(text)]
     tokens: list[str] = []
     for match in _TOKEN.finditer(text):
         tok = match.group()

@@ -36,10 +36,14 @@ from openmemory.store.project_codes import ProjectCodes
 
 CONNECTIVITY = 16
 # Chosen by CPU time and recall at 100,000 vectors (docs/benchmarks.md, "build cost"): expansion 64 when adding
-# costs 2.3x less CPU than 128; searching at 256 instead of 128 wins the recall back and more (recall@10 of a
-# 10-result search on the harder data set 0.979 vs 0.972) for ~0.5 ms more CPU per query.
+# costs 2.3x less CPU than 128. The search expansion grows with the graph (search_expansion(); a fixed 256 kept
+# recall@10 0.97 at 100,000 vectors in opm bench latency and 0.89 at 1,000,000).
 EXPANSION_ADD = 64
-EXPANSION_SEARCH = 256
+EXPANSION_SEARCH = 256  # the least search expansion (every graph below ~30,000 rows)
+EXPANSION_REFERENCE = 100_000  # rows at which the expansion is EXPANSION_AT_REFERENCE
+EXPANSION_AT_REFERENCE = 512
+EXPANSION_GROWTH = 0.6  # the expansion grows as (rows / EXPANSION_REFERENCE) ** EXPANSION_GROWTH
+EXPANSION_STEP = 64  # rounded up to a multiple of this, so a growing graph changes it rarely
 STORAGE = "f32"  # float16 halved the vectors' memory but moved cosines by ~1e-4 (they must match the exact scan)
 PROJECT_OVERSAMPLE = 8  # a project-scoped search asks the graph for this many times k, then filters
 _NO_PROJECT = "\x00"
@@ -123,6 +127,9 @@ class OwnerAnn:
         q = np.ascontiguousarray(queries, dtype=np.float32)
         hidden = self._projects.hidden(project_id, len(self._ids))
         ask = min(len(self._row_of), k if hidden is None else k * PROJECT_OVERSAMPLE)
+        expansion = search_expansion(len(self._ids))
+        if self._index.expansion_search != expansion:  # the graph grew past a step (usearch searches max(it, ask))
+            self._index.expansion_search = expansion
         found = self._index.search(q, ask, threads=1)
         if hasattr(found, "counts"):  # BatchMatches: padded rows, each with its count
             keys, counts = found.keys.reshape(q.shape[0], -1), np.asarray(found.counts).reshape(-1)
@@ -188,11 +195,12 @@ class OwnerAnn:
         zipfile.BadZipFile for a bad file (a cut-short one among them)."""
         with path.open("rb") as file, np.load(file, allow_pickle=False) as data:
             ann = cls(int(data["dim"]))
-            restored: Any = Index.restore(bytearray(np.asarray(data["graph"]).tobytes()))
+            graph = np.ascontiguousarray(data["graph"], dtype=np.uint8)  # read once, handed over as a buffer
+            restored: Any = Index.restore(graph.data)  # (not via bytes and bytearray: two more copies at 1M rows)
+            del graph
             ann._index = restored
             if ann._index is None:
                 raise ValueError(f"{path}: not a usearch index")
-            ann._index.expansion_search = EXPANSION_SEARCH
             gen, model = int(data["gen"]), str(data["model"])
             epoch = str(data["epoch"]) if "epoch" in data.files else ""  # files saved before epochs: none
             ids = [str(m) or None for m in data["ids"]]
@@ -210,6 +218,16 @@ class OwnerAnn:
         ann.epoch = epoch
         ann.dirty = False
         return gen, ann
+
+
+def search_expansion(n: int) -> int:
+    """The search expansion of a graph of ``n`` rows: ``EXPANSION_AT_REFERENCE`` at ``EXPANSION_REFERENCE`` rows,
+    growing as a power of the size, never below ``EXPANSION_SEARCH``, rounded up to ``EXPANSION_STEP``. A fixed
+    expansion loses recall as the graph grows; measured on the benchmark's vectors (docs/benchmarks.md) recall@10
+    of a 10-result search needs about 512 at 100,000 rows and 2,048 at 1,000,000 to stay >= 0.98. usearch
+    searches with at least as many candidates as results asked for, so a large ``k`` widens it further."""
+    grown = EXPANSION_AT_REFERENCE * (max(n, 1) / EXPANSION_REFERENCE) ** EXPANSION_GROWTH
+    return max(EXPANSION_SEARCH, int(-(-grown // EXPANSION_STEP) * EXPANSION_STEP))
 
 
 def index_path(directory: Path, owner: str, dim: int) -> Path:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+BUILD_CHUNK = 0  # --build-chunk: usearch adds this many rows per call (0: all at once)
+BUILD_THREADS = 1  # --build-threads: usearch builds on this many threads (0: all cores)
 REAL = 2000  # real sentence embeddings among the vectors; the rest are mixtures of an embedded pool
 
 
@@ -84,7 +86,10 @@ def build(lib: str, base: np.ndarray) -> Any:
             ndim=dim, metric="ip", dtype=dtype, connectivity=16, expansion_add=opts.get("ea", 128),
             expansion_search=opts.get("es", 128),
         )  # fmt: skip
-        index.add(np.arange(n, dtype=np.uint64), base, threads=1)
+        step = BUILD_CHUNK or n  # the engine's background build adds 10,000 rows at a time on all cores
+        for start in range(0, n, step):
+            keys = np.arange(start, min(n, start + step), dtype=np.uint64)
+            index.add(keys, base[start : start + step], threads=BUILD_THREADS)
         return index
     if lib.startswith("faiss-ivf"):
         import faiss
@@ -143,7 +148,7 @@ def search(lib: str, index: Any, base: np.ndarray, q: np.ndarray, k: int) -> np.
     return labels[0].astype(np.int64)
 
 
-def run_one(lib: str, n: int, queries: int, k: int = 100) -> dict[str, Any]:
+def run_one(lib: str, n: int, queries: int, k: int = 100, sweep: list[int] | None = None) -> list[dict[str, Any]]:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -154,24 +159,38 @@ def run_one(lib: str, n: int, queries: int, k: int = 100) -> dict[str, Any]:
     index = build(lib, base if lib != "exact" else base.copy())
     build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
     added_mb = rss_mb() - before
-    times, r10, r100 = [], [], []
-    for q, truth in zip(qs, exact, strict=True):
-        t0 = time.perf_counter()
-        got = search(lib, index, base, q, k)  # recall@10 is of its first 10, recall@100 of up to 100
-        times.append((time.perf_counter() - t0) * 1000)
-        r10.append(len(set(got[:10].tolist()) & set(truth[:10].tolist())) / 10)
-        r100.append(len(set(got.tolist()) & set(truth.tolist())) / 100)
-    cuts = statistics.quantiles(times, n=100, method="inclusive")
-    return {
+    row = {
         "lib": lib, "n": n, "build_s": round(build_s, 2), "build_cpu_s": round(build_cpu_s, 2),
         "added_rss_mb": round(added_mb, 1),
-        "p50_ms": round(cuts[49], 3), "p95_ms": round(cuts[94], 3),
+    }  # fmt: skip
+    if not sweep:
+        return [row | measure(lib, index, base, qs, exact, k)]
+    rows = []
+    for es in sweep:  # the same graph searched at each expansion (usearch only)
+        index.expansion_search = es
+        rows.append(row | {"lib": f"{lib}@es{es}"} | measure(lib, index, base, qs, exact, k))
+    return rows
+
+
+def measure(lib: str, index: Any, base: np.ndarray, qs: np.ndarray, exact: list[np.ndarray], k: int) -> dict[str, Any]:
+    """Single-query wall and CPU time, and recall@10 / recall@100 of ``k`` results against the exact scan."""
+    times, cpu, r10, r100 = [], [], [], []
+    for q, truth in zip(qs, exact, strict=True):
+        t0, c0 = time.perf_counter(), time.process_time()
+        got = search(lib, index, base, q, k)  # recall@10 is of its first 10, recall@100 of up to 100
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        r10.append(len(set(got[:10].tolist()) & set(truth[:10].tolist())) / 10)
+        r100.append(len(set(got.tolist()) & set(truth[: len(got)].tolist())) / min(100, max(1, len(got))))
+    cuts = statistics.quantiles(times, n=100, method="inclusive")
+    return {
+        "p50_ms": round(cuts[49], 3), "p95_ms": round(cuts[94], 3), "cpu_ms": round(statistics.fmean(cpu), 3),
         "recall@10": round(float(np.mean(r10)), 4), "recall@100": round(float(np.mean(r100)), 4),
     }  # fmt: skip
 
 
 def main() -> None:
-    global REAL
+    global REAL, BUILD_THREADS, BUILD_CHUNK
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
@@ -180,25 +199,36 @@ def main() -> None:
     )
     parser.add_argument("--k", type=int, default=100, help="results per search (the engine asks for its pool)")
     parser.add_argument("--real", type=int, default=REAL, help="real sentence embeddings among the vectors")
+    parser.add_argument(
+        "--es-sweep", default="", help="usearch: comma-separated search expansions, each measured on one build"
+    )
+    parser.add_argument("--build-threads", type=int, default=1, help="usearch build threads (0: all cores)")
+    parser.add_argument("--build-chunk", type=int, default=0, help="usearch: rows added per call (0: all at once)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    REAL = args.real
+    REAL, BUILD_THREADS, BUILD_CHUNK = args.real, args.build_threads, args.build_chunk
+    sweep = [int(x) for x in args.es_sweep.split(",") if x]
     if args.one:
-        print(json.dumps(run_one(args.one, args.n, args.queries, args.k)))
+        for row in run_one(args.one, args.n, args.queries, args.k, sweep if args.one.startswith("usearch") else None):
+            print(json.dumps(row))
         return
     make_data(args.n, args.queries)  # once, cached for the children
     rows = []
     for lib in args.libs.split(","):
         cmd = [sys.executable, __file__, "--one", lib, "--n", str(args.n), "--queries", str(args.queries)]
-        cmd += ["--k", str(args.k), "--real", str(args.real)]
+        cmd += ["--k", str(args.k), "--real", str(args.real), "--build-threads", str(args.build_threads)]
+        cmd += ["--build-chunk", str(args.build_chunk)]
+        cmd += ["--es-sweep", args.es_sweep] if args.es_sweep else []
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
             print(f"{lib}: failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
             continue
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(" | ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+        for line in out.stdout.strip().splitlines():
+            if line.startswith("{"):
+                row = json.loads(line)
+                rows.append(row)
+                print(" | ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 

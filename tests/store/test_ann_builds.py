@@ -59,7 +59,7 @@ def test_writes_made_while_the_index_builds_reach_it(tmp_path: Path) -> None:
         rng = np.random.default_rng(14)
         i = 0
         # write while the index builds (bounded: on a fast machine a tight write loop could outrun every catch-up)
-        while (store._caches.builds.is_pending("big", DIM) and i < 400) or i < 20:
+        while (store._caches.builds.is_pending("big", DIM) and i < 40) or i < 20:
             time.sleep(0.002)  # a client's pace, so the build thread gets the interpreter too
             if i % 2 == 0:
                 vec = rng.standard_normal(DIM).astype(np.float32)

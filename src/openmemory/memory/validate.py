@@ -24,14 +24,7 @@ def content(value: object, field: str = "content") -> str:
             value = value.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{field} is not valid UTF-8 (byte {exc.start})", field=field) from None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
-    if not value.strip():
-        raise InvalidInput(f"{field} is empty", field=field)
-    if len(value) > MAX_CONTENT_CHARS:
-        raise InvalidInput(f"{field} has {len(value)} characters; the limit is {MAX_CONTENT_CHARS}", field=field)
-    _utf8(value, field)
-    return value
+    return text(value, field, MAX_CONTENT_CHARS)
 
 
 def _utf8(value: str, field: str) -> None:

@@ -8,7 +8,7 @@ names (``maintenance_*``); ``read_meta``/``write_meta``/``vector_dims``/``log_st
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store.audit import Audit
 from openmemory.store.codec import Vector
 from openmemory.store.temporal_base import FactStore
+from openmemory.store.vocabulary import Vocabulary
 
 # The om_meta key (or PostgreSQL meta row) of the vectors' epoch: ``opm reembed`` changes it, since it rewrites
 # vectors without touching updated_at; an index persisted at another epoch is rebuilt, not caught up.
@@ -121,8 +122,21 @@ class Store(Protocol):
     ) -> list[list[tuple[str, float]]]: ...
     def vector_scores(self, query: Vector, memory_ids: Sequence[str], *, user_id: str | None) -> dict[str, float]: ...
     def search_lexical(
-        self, text: str, *, user_id: str | None, k: int, project_id: str | None = None
-    ) -> list[tuple[str, float]]: ...
+        self,
+        text: str,
+        *,
+        user_id: str | None,
+        k: int,
+        project_id: str | None = None,
+        expansion: Mapping[str, float] | None = None,
+    ) -> list[tuple[str, float]]:
+        """BM25 over the owner's memories; ``expansion`` adds stems with a weight each (the text's own weigh 1)."""
+        ...
+
+    def vocabulary(self, *, user_id: str | None) -> Vocabulary:
+        """The words the owner's memories hold (their own only), in step with the owner's writes."""
+        ...
+
     def memories_around(
         self, anchors: Sequence[tuple[str, int]], *, user_id: str | None, span: int
     ) -> list[tuple[str, str, int]]: ...

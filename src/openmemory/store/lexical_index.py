@@ -16,11 +16,13 @@ import re
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 import Stemmer
 
 from openmemory.store.project_codes import ProjectCodes
+from openmemory.store.vocabulary import Vocabulary
 
 K1 = 1.2
 B = 0.75
@@ -52,9 +54,15 @@ _stem_lock = threading.Lock()  # a PyStemmer object is not safe to share between
 
 def analyse(text: str) -> list[str]:
     """Lower-case words of ``text`` without stopwords, stemmed: the terms BM25 counts."""
+    return [stem for _, stem in analysed_words(text)]
+
+
+def analysed_words(text: str) -> list[tuple[str, str]]:
+    """Each lower-case word of ``text`` that is not a stopword, with its stem."""
     words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
     with _stem_lock:
-        return list(_stemmer.stemWords(words))
+        stems = _stemmer.stemWords(words)
+    return list(zip(words, stems, strict=True))
 
 
 class UserLexicon:
@@ -72,6 +80,7 @@ class UserLexicon:
         # Questions keep asking about the same few terms (names, places), whose postings are the long ones.
         self._weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._alive_mask: np.ndarray | None = None
+        self.vocabulary = Vocabulary()
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -79,8 +88,10 @@ class UserLexicon:
     def put(self, memory_id: str, text: str, project_id: str | None = None) -> None:
         self.remove(memory_id)
         self._changed()
-        terms = analyse(text)
+        pairs = analysed_words(text)
+        terms = [stem for _, stem in pairs]
         row = len(self._ids)
+        self.vocabulary.add_row(row, pairs)
         self._ids.append(memory_id)
         self._row_of[memory_id] = row
         self._length.append(float(len(terms)))
@@ -96,22 +107,34 @@ class UserLexicon:
         row = self._row_of.pop(memory_id, None)
         if row is not None:
             self._changed()
+            self.vocabulary.remove_row(row)
             self._alive[row] = 0
             self._ids[row] = None
             self._total_length -= self._length[row]
 
-    def search(self, text: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, text: str, k: int, project_id: str | None = None, expansion: Mapping[str, float] | None = None
+    ) -> list[tuple[str, float]]:
         """BM25 top-k; with ``project_id``, only rows visible in that project rank (the statistics stay the
-        owner's, so a memory scores the same whichever of its projects asks)."""
+        owner's, so a memory scores the same whichever of its projects asks).
+
+        ``expansion`` adds terms (stems) with a weight each; the text's own terms weigh 1, and an expansion
+        term that is also one of them keeps weight 1."""
         n_docs = len(self._row_of)
-        terms = set(analyse(text))
+        terms = dict.fromkeys(analyse(text), 1.0)
+        if expansion:
+            terms = {**expansion, **terms}
         if n_docs == 0 or not terms:
             return []
         scores = np.zeros(len(self._ids), dtype=np.float32)
-        for term in terms:
+        for term, weight in terms.items():
             weighted = self._term_weights(term, n_docs)
-            if weighted is not None:
+            if weighted is None:
+                continue
+            if weight == 1.0:
                 scores[weighted[0]] += weighted[1]
+            else:
+                scores[weighted[0]] += np.float32(weight) * weighted[1]
         hidden = self._projects.hidden(project_id, len(self._ids))
         if hidden is not None:
             scores[hidden] = 0.0
@@ -187,8 +210,21 @@ class LexicalIndex:
         with self._lock:
             self._users.pop(user_id, None)
 
-    def search(self, user_id: str | None, text: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+    def search(
+        self,
+        user_id: str | None,
+        text: str,
+        k: int,
+        project_id: str | None = None,
+        expansion: Mapping[str, float] | None = None,
+    ) -> list[tuple[str, float]]:
         """BM25 top-k of one user's lexicon (empty when it is not loaded); writes wait meanwhile."""
         with self._lock:
             lexicon = self._users.get(user_id)
-            return [] if lexicon is None else lexicon.search(text, k, project_id)
+            return [] if lexicon is None else lexicon.search(text, k, project_id, expansion)
+
+    def vocabulary(self, user_id: str | None) -> Vocabulary | None:
+        """The words of one user's lexicon (None when it is not loaded)."""
+        with self._lock:
+            lexicon = self._users.get(user_id)
+            return None if lexicon is None else lexicon.vocabulary

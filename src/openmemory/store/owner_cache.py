@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from openmemory.store.base import VECTOR_EPOCH_KEY
 from openmemory.store.codec import Vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
+from openmemory.store.vocabulary import Vocabulary
 
 log = logging.getLogger("openmemory.store")
 
@@ -107,12 +108,24 @@ class OwnerCaches:
         return self._vectors.scores_for(user_id, query, memory_ids)
 
     def search_lexical(
-        self, conn: sqlite3.Connection, user_id: str | None, text: str, k: int, project_id: str | None = None
+        self,
+        conn: sqlite3.Connection,
+        user_id: str | None,
+        text: str,
+        k: int,
+        project_id: str | None = None,
+        expansion: Mapping[str, float] | None = None,
     ) -> list[Hit]:
         private = self._ensure_lexicon(conn, user_id)
         if private is not None:
-            return private.search(text, k, project_id)
-        return self._lexicons.search(user_id, text, k, project_id)
+            return private.search(text, k, project_id, expansion)
+        return self._lexicons.search(user_id, text, k, project_id, expansion)
+
+    def vocabulary(self, conn: sqlite3.Connection, user_id: str | None) -> Vocabulary:
+        private = self._ensure_lexicon(conn, user_id)
+        if private is not None:
+            return private.vocabulary
+        return self._lexicons.vocabulary(user_id) or Vocabulary()  # dropped by a write meanwhile: nothing yet
 
     def preload(self, conn: sqlite3.Connection, user_id: str | None, dim: int) -> None:
         """Load the owner's vector and lexical structures now (server start-up) instead of on first use."""

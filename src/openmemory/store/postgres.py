@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -51,6 +51,7 @@ from openmemory.store.records import (
 from openmemory.store.temporal_postgres import PostgresFactRunner
 from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.timeline import around_sql, neighbour_offsets
+from openmemory.store.vocabulary import Vocabulary
 
 log = logging.getLogger("openmemory.store.postgres")
 
@@ -432,7 +433,13 @@ class PostgresStore:
             return self._vec.scores(cur, query, ids, user_id)
 
     def search_lexical(
-        self, text: str | Sequence[str], *, user_id: str | None, k: int, project_id: str | None = None
+        self,
+        text: str | Sequence[str],
+        *,
+        user_id: str | None,
+        k: int,
+        project_id: str | None = None,
+        expansion: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """BM25 matches (higher is better) of ``text`` among the user's memories, with the user's own statistics.
 
@@ -444,7 +451,12 @@ class PostgresStore:
         if k <= 0 or not query.strip():
             return []
         with self._tx() as cur:
-            return self._vec.lexical(cur, query, user_id, k, project_id)
+            return self._vec.lexical(cur, query, user_id, k, project_id, expansion)
+
+    def vocabulary(self, *, user_id: str | None) -> Vocabulary:
+        """The words the user's memories hold (``store/vocabulary.py``), kept in step with their writes."""
+        with self._tx() as cur:
+            return self._vec.vocabulary(cur, user_id)
 
     # -- waypoints --------------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -33,6 +33,7 @@ from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
 from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
+from openmemory.store.vocabulary import Vocabulary
 
 log = logging.getLogger("openmemory.store.postgres")
 
@@ -311,14 +312,27 @@ class PgVectors:
         return {str(m): 1.0 - float(d) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))}
 
     def lexical(
-        self, cur: Cursor, text: str, user_id: str | None, k: int, project_id: str | None = None
+        self,
+        cur: Cursor,
+        text: str,
+        user_id: str | None,
+        k: int,
+        project_id: str | None = None,
+        expansion: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """BM25 top-k over the user's memories, from a per-user in-process index (as on SQLite), so the
         statistics are the user's own and the ranking matches the SQLite backend's."""
         private = self._ensure_lexicon(cur, user_id)
         if private is not None:
-            return private.search(text, k, project_id)
-        return self._lexicons.search(user_id, text, k, project_id)
+            return private.search(text, k, project_id, expansion)
+        return self._lexicons.search(user_id, text, k, project_id, expansion)
+
+    def vocabulary(self, cur: Cursor, user_id: str | None) -> Vocabulary:
+        """The words of the user's lexicon, loading it when missing."""
+        private = self._ensure_lexicon(cur, user_id)
+        if private is not None:
+            return private.vocabulary
+        return self._lexicons.vocabulary(user_id) or Vocabulary()
 
     def preload(self, cur: Cursor, user_id: str | None, dim: int) -> None:
         """Load the owner's in-process structures now (server start-up): the lexicon, and the matrix when

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from openmemory.store.temporal_sql import SqlFactStore
 from openmemory.store.temporal_sqlite import SQLiteFactRunner
 from openmemory.store.timeline import around_sql, neighbour_offsets
 from openmemory.store.vector_index import VectorIndex
+from openmemory.store.vocabulary import Vocabulary
 
 # In reads by id, ``+user_id`` keeps the planner on the primary key: the owner test is a filter, and the
 # user_id index (which would scan the owner's every row) is not used for them.
@@ -409,11 +410,21 @@ class SQLiteStore:
         return self._caches.vector_scores(self._reader(), user_id, query, list(memory_ids))
 
     def search_lexical(
-        self, text: str, *, user_id: str | None, k: int, project_id: str | None = None
+        self,
+        text: str,
+        *,
+        user_id: str | None,
+        k: int,
+        project_id: str | None = None,
+        expansion: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """BM25 matches (higher is better) of ``text`` among the user's memories (visible in ``project_id``, when
-        given), with the user's own statistics."""
-        return self._caches.search_lexical(self._reader(), user_id, text, k, project_id)
+        given), with the user's own statistics; ``expansion`` adds weighted terms (stems)."""
+        return self._caches.search_lexical(self._reader(), user_id, text, k, project_id, expansion)
+
+    def vocabulary(self, *, user_id: str | None) -> Vocabulary:
+        """The words the user's memories hold (``store/vocabulary.py``), kept in step with their writes."""
+        return self._caches.vocabulary(self._reader(), user_id)
 
     def memories_around(
         self, anchors: Sequence[tuple[str, int]], *, user_id: str | None, span: int

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         description="Owners with at least this many memories are searched through an approximate (HNSW) index "
         "instead of an exact scan (SQLite; built in the background while the exact scan answers; 0 = every owner).",
     )
+    word_expansion: bool = Field(
+        False,
+        validation_alias=_env("OM_WORD_EXPANSION"),
+        description="Lexical search also looks for the owner's own words that the embedding model finds close to "
+        "the question's words (LoCoMo recall@10 0.727 -> 0.74; costs a model call for words not seen before).",
+    )
     warm_memories: int = Field(
         200_000,
         ge=0,

@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense and lexical candidates, waypoint expansion, the composite score, the top k.
 
-    candidates = top dense matches (cosine of mean vectors) ∪ top lexical matches (BM25 over FTS)
+    candidates = top dense matches (cosine of mean vectors) ∪ top lexical matches (per-user BM25; optionally
+                 with the owner's words close to the question's, engine/expand.py)
     neighbours = waypoints out of the best candidates (the memory graph), owner-scoped
     score      = composite(similarity, lexical, overlap, waypoint, recency, tag match, salience)
     context    = the memories made just before and after the best hits inherit part of their score
@@ -21,6 +22,7 @@ from openmemory.engine.classify import classify, sector_scores
 from openmemory.engine.context import CONTEXT_DECAY, CONTEXT_SEEDS, CONTEXT_SPAN, inherited
 from openmemory.engine.decay import DAY_MS, current_salience
 from openmemory.engine.embed.base import Embedder
+from openmemory.engine.expand import Expander
 from openmemory.engine.score import (
     SIMILARITY_TAU,
     ScoreWeights,
@@ -81,13 +83,18 @@ def retrieve(
     where: MemoryFilter | None,
     now_ms: int,
     tuning: RetrievalTuning = DEFAULT_TUNING,
+    expander: Expander | None = None,
 ) -> list[Hit]:
-    """The user's ``k`` best memories for ``query``, best first, each with its score parts and path."""
+    """The user's ``k`` best memories for ``query``, best first, each with its score parts and path.
+
+    With an ``expander``, the lexical search also looks for the owner's words close to the question's
+    (``engine/expand.py``)."""
     pool = max(tuning.min_pool, tuning.pool_per_k * k)
     project = where.project_id if where is not None else None
     q_vec = embedder.embed_query(query)
     dense = store.search_vectors(q_vec, user_id=user_id, k=pool, project_id=project)
-    lexical = store.search_lexical(query, user_id=user_id, k=pool, project_id=project)
+    expansion = expander.terms(query, store.vocabulary(user_id=user_id)) if expander is not None else None
+    lexical = store.search_lexical(query, user_id=user_id, k=pool, project_id=project, expansion=expansion)
     top_lex = max((s for _, s in lexical), default=0.0)
     cands: dict[str, _Candidate] = {m: _Candidate(m, similarity=s, path=(m,)) for m, s in dense}
     for memory_id, score in lexical:

@@ -33,6 +33,7 @@ from openmemory.engine.dedup import dedup_key, is_same_text, simhash
 from openmemory.engine.embed import Embedder, open_embedder
 from openmemory.engine.embed.cache import QueryCache
 from openmemory.engine.encode import Encoded, encode_many
+from openmemory.engine.expand import Expander
 from openmemory.engine.retrieve import DEFAULT_TUNING, RetrievalTuning, retrieve
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.engine.summary import summarize_user
@@ -124,6 +125,7 @@ class Memory:
         self._clock = clock or now_ms
         self._store = store or open_store(self.settings, clock=self._clock)
         self._tuning = tuning
+        self._expander = Expander(self._embedder) if self.settings.word_expansion else None
         self._summary_lock = threading.Lock()
         self._recall = RecallWriter(self._store, self.settings.recall_flush_ms / 1000)
         self.facts = Facts(self._store.facts, self._clock)
@@ -481,10 +483,12 @@ class Memory:
         )
         now = self._clock()
         self._embedder.embed_query(text)  # cached: the model runs before the store session holds a connection
+        if self._expander is not None:  # the same for the question's words and the owner's new ones
+            self._expander.terms(text, self._store.vocabulary(user_id=owner))
         with self._store.session():
             hits = retrieve(
                 self._store, self._embedder, text, user_id=owner, k=validate.k(k), where=where, now_ms=now,
-                tuning=self._tuning,
+                tuning=self._tuning, expander=self._expander,
             )  # fmt: skip
         if reinforce and hits:
             updates = [(h.memory.memory_id, recall_boost(h.parts.salience)) for h in hits]

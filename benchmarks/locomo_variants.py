@@ -37,6 +37,7 @@ from openmemory.bench.locomo import CATEGORY_NAMES, Conversation, load_locomo, r
 from openmemory.engine import retrieve as engine
 from openmemory.engine import score
 from openmemory.engine.classify import classify
+from openmemory.engine.expand import PER_WORD, THETA, WEIGHT, Expander
 from openmemory.engine.score import weighted_sum
 from openmemory.memory import Memory
 from openmemory.models import Hit
@@ -55,6 +56,7 @@ class Bench:
         self.mem = mem
         self.store: Any = mem._store  # the variants wrap its methods for the length of a run
         self.conversations = conversations
+        self.expander: Expander | None = None  # the built vocabulary expansion, when a variant sets it
         self.dia: dict[str, str] = {}
         self.timeline: dict[str, list[Any]] = {}
         for conv in conversations:
@@ -75,7 +77,7 @@ class Bench:
                     hits = engine.retrieve(
                         self.store, self.mem.embedder, q.text, user_id=conv.conversation_id,
                         k=DEPTH if rerank is None else RERANK_DEPTH, where=None,
-                        now_ms=self.mem._clock(), tuning=tuning,
+                        now_ms=self.mem._clock(), tuning=tuning, expander=self.expander,
                     )  # fmt: skip
                 if rerank is not None:
                     hits = rerank(hits, q.text, conv.conversation_id)
@@ -264,7 +266,9 @@ def exchange_lexical(before: int, after: int, mix: float) -> Callable[[Bench], V
             lexicons[user] = lex
         plain = b.store.search_lexical
 
-        def search(text: str, *, user_id: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+        def search(
+            text: str, *, user_id: str, k: int, project_id: str | None = None, **_: Any
+        ) -> list[tuple[str, float]]:
             own = plain(text, user_id=user_id, k=k, project_id=project_id)
             wide = lexicons[user_id].search(text, k)
             top_own = max((s for _, s in own), default=1.0)
@@ -339,7 +343,9 @@ def hedge_stopwords(words: str) -> Callable[[Bench], Variant]:
                     lex.put(r.memory_id, r.content)
                 lexicons[user] = lex
 
-        def search(text: str, *, user_id: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+        def search(
+            text: str, *, user_id: str, k: int, project_id: str | None = None, **_: Any
+        ) -> list[tuple[str, float]]:
             with patched(lexical, "STOPWORDS", lexical.STOPWORDS | extra):
                 return lexicons[user_id].search(text, k)
 
@@ -378,6 +384,27 @@ def declarative(b: Bench) -> Variant:
     return engine.DEFAULT_TUNING, None, [patched(b.mem.embedder, "embed_query", statement)]
 
 
+def built_expansion(
+    theta: float = THETA, weight: float = WEIGHT, per_word: int = PER_WORD
+) -> Callable[[Bench], Variant]:
+    """The vocabulary expansion as built (``engine/expand.py``, OM_WORD_EXPANSION), with its constants or others.
+
+    Each owner's words and the questions' words are embedded before the run, so the CPU figure is a warm
+    owner's with the question's word vectors cached."""
+
+    def make(b: Bench) -> Variant:
+        expander = Expander(b.mem.embedder, theta=theta, weight=weight, per_word=per_word)
+        for conv in b.conversations:
+            with b.store.session():
+                vocabulary = b.store.vocabulary(user_id=conv.conversation_id)
+                expander.warm(vocabulary)
+                for q in conv.questions:
+                    expander.terms(q.text, vocabulary)
+        return engine.DEFAULT_TUNING, None, [patched(b, "expander", expander)]
+
+    return make
+
+
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -410,7 +437,9 @@ def word_expansion(theta: float, weight: float, per_word: int = 5) -> Callable[[
                 cache[word] = v / np.linalg.norm(v)
             return cache[word]
 
-        def search(text: str, *, user_id: str, k: int, project_id: str | None = None) -> list[tuple[str, float]]:
+        def search(
+            text: str, *, user_id: str, k: int, project_id: str | None = None, **_: Any
+        ) -> list[tuple[str, float]]:
             words, vectors = vocab[user_id]
             names = {n.lower() for n in re.findall(r"\b[A-Z][a-z]+", text)}
             weights = dict.fromkeys(analyse(text), 1.0)
@@ -466,6 +495,7 @@ def _parse(name: str) -> Callable[[Bench], Variant]:
         "old-sectors": v_old_sectors,
         "old-sectors-context-off": v_old_sectors_context_off,
         "declarative": declarative,
+        "expand": built_expansion(),
     }
     if name in fixed:
         return fixed[name]
@@ -482,6 +512,7 @@ def _parse(name: str) -> Callable[[Bench], Variant]:
         "stopwords": lambda: hedge_stopwords(args),
         "tau": lambda: similarity_tau(nums[0]),
         "words": lambda: word_expansion(nums[0], nums[1], *(int(n) for n in nums[2:3])),
+        "expand": lambda: built_expansion(*nums[:2], *(int(n) for n in nums[2:3])),
         "context": lambda: (
             lambda b: (
                 replace(
@@ -517,7 +548,8 @@ def _combined(parts: list[Callable[[Bench], Variant]]) -> Callable[[Bench], Vari
 VARIANTS = """current | context-off | old-sectors | old-sectors-context-off | context:SEEDS,SPAN,DECAY |
 mmr:LAMBDA | coverage:LAMBDA | entities:SEEDS,BETA,MAX_DF,NAMES_ONLY(0/1) | speaker:BONUS |
 exchange-lexical:BEFORE,AFTER,MIX | exchange-dense:BEFORE,AFTER,WEIGHT | lexical-power:P | stopwords:W1+W2 |
-tau:TAU | declarative | words:THETA,WEIGHT[,PER_WORD]; join several with & (old-sectors&speaker:0.02)"""
+tau:TAU | declarative | words:THETA,WEIGHT[,PER_WORD] | expand[:THETA,WEIGHT[,PER_WORD]];
+join several with & (old-sectors&speaker:0.02)"""
 
 
 def main() -> None:

@@ -101,15 +101,16 @@ class Backend:
         common: dict[str, Any] = {
             "embeddings": "synthetic", "api_keys": pairs, "admin_key": ADMIN_KEY, "recall_flush_ms": 0,
             "decay_interval_minutes": 0, "prune_interval_minutes": 0, "user_summary_interval": 0,
-            "auto_reflect": False,
+            "auto_reflect": False, "word_expansion": True,  # off by default; on here to keep it in the draw
         }  # fmt: skip
         if self.pg_url is None:
             db = tmp / "world.sqlite"
-            return Settings.load(db_path=db, **common), {"OM_DB_PATH": str(db), "OM_EMBEDDINGS": "synthetic"}
+            env = {"OM_DB_PATH": str(db), "OM_EMBEDDINGS": "synthetic", "OM_WORD_EXPANSION": "true"}
+            return Settings.load(db_path=db, **common), env
         schema = unique_schema("omiso")
         env = {
             "OM_METADATA_BACKEND": "postgres", "OM_PG_URL": self.pg_url, "OM_PG_SCHEMA": schema,
-            "OM_EMBEDDINGS": "synthetic",
+            "OM_EMBEDDINGS": "synthetic", "OM_WORD_EXPANSION": "true",
         }  # fmt: skip
         return Settings.load(metadata_backend="postgres", pg_url=self.pg_url, pg_schema=schema, **common), env
 

@@ -119,3 +119,13 @@ def test_a_batch_of_long_texts_does_not_leave_the_process_holding_its_peak_memor
     before = _resident_mb()
     embedder.embed([" ".join(["memory"] * 400)] * 64)  # 64 x 256 tokens (padded batches peaked at ~1.3 GB)
     assert _resident_mb() - before < 300
+
+
+def test_words_embedded_together_keep_order_and_agree_with_their_own_runs(minilm: MiniLMEmbedder) -> None:
+    words = ["painting", "art", "swimming", "volunteer", "charity", "pottery", "ceramics"] * 20
+    together = minilm.embed_words(words)
+    assert together.shape == (len(words), 384)
+    alone = minilm.embed(words[:7])
+    assert (np.sum(together[:7] * alone, axis=1) > 0.97).all()
+    # a related pair stays closer than an unrelated one
+    assert float(together[5] @ together[6]) > float(together[5] @ together[2])

@@ -47,6 +47,9 @@ class WordModel:
                 out[i] = l2_normalise(CLOSE[text][None, :])[0]
         return out
 
+    def embed_words(self, words: Sequence[str]) -> Vectors:
+        return self.embed(words)
+
     def embed_query(self, text: str) -> Vectors:
         return self.inner.embed_query(text)
 

@@ -67,7 +67,7 @@ class WordVectors:
                     found[word] = hit
         missing = list(dict.fromkeys(w for w in words if w not in found))
         if missing:
-            fresh = self._embedder.embed(missing).astype(np.float16)
+            fresh = self._embedder.embed_words(missing).astype(np.float16)
             with self._lock:
                 for word, vector in zip(missing, fresh, strict=True):
                     found[word] = self._cache[word] = vector
@@ -93,9 +93,10 @@ class _Close:
 
 @dataclass(slots=True)
 class _OwnerWords:
-    """Per owner vocabulary: its words' vectors in word order (float16) and the question words seen."""
+    """Per owner vocabulary: its words' vectors in word order (float32: a question's words are compared with
+    all of them in one product, no conversion) and the question words seen."""
 
-    matrix: F16
+    matrix: F32
     rows: int = 0
     close: OrderedDict[str, _Close] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -149,7 +150,7 @@ class Expander:
         with self._lock:
             owner = self._owners.get(vocabulary)
             if owner is None:
-                owner = self._owners[vocabulary] = _OwnerWords(np.zeros((0, self._dim), dtype=np.float16))
+                owner = self._owners[vocabulary] = _OwnerWords(np.zeros((0, self._dim), dtype=np.float32))
             return owner
 
     def _fill(self, owner: _OwnerWords, vocabulary: Vocabulary, asked: list[str]) -> None:
@@ -160,27 +161,30 @@ class Expander:
         new_asked = [w for w in asked if w not in owner.close]
         vectors = self.words.lookup(new_asked + pending)
         if pending:
-            _append(owner, vectors[len(new_asked) :].astype(np.float16))
+            _append(owner, vectors[len(new_asked) :])
         for word, vector in zip(new_asked, vectors, strict=False):
             owner.close[word] = _Close(0, vector, [])
-        for word in asked:
-            owner.close.move_to_end(word)
-            entry = owner.close[word]
-            if entry.compared < owner.rows:
-                cosines = owner.matrix[entry.compared : owner.rows].astype(np.float32) @ entry.vector
-                found = np.flatnonzero(cosines >= self.theta)
-                entry.matches += [(float(cosines[i]), int(i) + entry.compared) for i in found]
+        stale = [owner.close[w] for w in asked if owner.close[w].compared < owner.rows]
+        if stale:  # one product for every asked word behind the owner's words
+            since = min(e.compared for e in stale)
+            cosines = owner.matrix[since : owner.rows] @ np.stack([e.vector for e in stale]).T
+            for column, entry in enumerate(stale):
+                fresh = cosines[entry.compared - since :, column]
+                found = np.flatnonzero(fresh >= self.theta)
+                entry.matches += [(float(fresh[i]), int(i) + entry.compared) for i in found]
                 entry.matches.sort(key=lambda m: (-m[0], m[1]))
                 entry.compared = owner.rows
+        for word in asked:
+            owner.close.move_to_end(word)
         while len(owner.close) > QUESTION_WORDS_KEPT:
             owner.close.popitem(last=False)
 
 
-def _append(owner: _OwnerWords, vectors: F16) -> None:
+def _append(owner: _OwnerWords, vectors: F32) -> None:
     """Add rows to the owner's word matrix, growing its capacity by doubling."""
     needed = owner.rows + len(vectors)
     if needed > owner.matrix.shape[0]:
-        grown = np.zeros((max(needed, 2 * owner.matrix.shape[0], 256), owner.matrix.shape[1]), dtype=np.float16)
+        grown = np.zeros((max(needed, 2 * owner.matrix.shape[0], 256), owner.matrix.shape[1]), dtype=np.float32)
         grown[: owner.rows] = owner.matrix[: owner.rows]
         owner.matrix = grown
     owner.matrix[owner.rows : needed] = vectors

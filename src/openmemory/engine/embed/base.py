@@ -30,6 +30,11 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> Vectors: ...
 
+    def embed_words(self, words: Sequence[str]) -> Vectors:
+        """Vectors of single words or short phrases, to compare words with each other (the vocabulary
+        expansion); unlike ``embed``, a word's vector may depend slightly on the words embedded with it."""
+        ...
+
 
 def l2_normalise(vectors: npt.NDArray[np.floating[Any]]) -> Vectors:
     """Rows scaled to unit length, as float32; an all-zero row stays zero."""

@@ -42,6 +42,9 @@ class QueryCache:
     def embed(self, texts: Sequence[str], *, sector: str | None = None) -> Vectors:
         return self.inner.embed(texts, sector=sector)
 
+    def embed_words(self, words: Sequence[str]) -> Vectors:
+        return self.inner.embed_words(words)
+
     def embed_query(self, text: str) -> Vectors:
         with self._lock:
             hit = self._cache.get(text)

@@ -118,6 +118,10 @@ class HttpEmbedder:
         assert self._dim is not None
         return self._dim
 
+    def embed_words(self, words: Sequence[str]) -> Vectors:
+        """Words go through ``embed`` (the server batches them anyway)."""
+        return self.embed(words)
+
     def embed(self, texts: Sequence[str], *, sector: str | None = None) -> Vectors:
         """One unit vector per text, in input order; ``sector`` is ignored."""
         if not texts:

@@ -69,6 +69,10 @@ class SyntheticEmbedder:
     def dim(self) -> int:
         return self._dim
 
+    def embed_words(self, words: Sequence[str]) -> Vectors:
+        """Words are embedded as texts of the default sector."""
+        return self.embed(words)
+
     def embed(self, texts: Sequence[str], *, sector: str | None = None) -> Vectors:
         """One row per text; ``sector=None`` means ``"semantic"``, as upstream's default.
 

@@ -109,7 +109,11 @@ class Settings(BaseSettings):
         256, ge=8, le=8192, validation_alias=_env("OM_VEC_DIM"), description="Dimension of synthetic vectors."
     )
     embed_threads: int = Field(
-        0, ge=0, le=64, validation_alias=_env("OM_EMBED_THREADS"), description="MiniLM threads (0 = up to 4)."
+        0,
+        ge=0,
+        le=64,
+        validation_alias=_env("OM_EMBED_THREADS"),
+        description="MiniLM: texts embedded at once by add_many and imports (0 = up to 4; one text: one thread).",
     )
     embed_timeout_ms: int = Field(
         30000, ge=1, validation_alias=_env("OM_EMBED_TIMEOUT_MS"), description="HTTP embedder timeout in ms."

@@ -79,11 +79,12 @@ def build(lib: str, base: np.ndarray) -> Any:
     if lib.startswith("usearch"):
         from usearch.index import Index
 
-        # usearch-<dtype>[-ea<expansion_add>][-es<expansion_search>], e.g. usearch-f32-ea64-es256 (the engine's)
+        # usearch-<dtype>[-ea<expansion_add>][-es<expansion_search>][-co<connectivity>], e.g. usearch-f32-ea64-es256
+        # (the engine's graph); -co32 doubles the links per node
         dtype, *extra = lib.split("-")[1:]
         opts = {part[:2]: int(part[2:]) for part in extra}
         index = Index(
-            ndim=dim, metric="ip", dtype=dtype, connectivity=16, expansion_add=opts.get("ea", 128),
+            ndim=dim, metric="ip", dtype=dtype, connectivity=opts.get("co", 16), expansion_add=opts.get("ea", 128),
             expansion_search=opts.get("es", 128),
         )  # fmt: skip
         step = BUILD_CHUNK or n  # the engine's background build adds 10,000 rows at a time on all cores

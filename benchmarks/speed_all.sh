@@ -17,12 +17,12 @@ usage() { echo "usage: bash benchmarks/speed_all.sh OUT_DIR [--skip-1m] [--with-
 [[ $# -ge 1 ]] || usage
 OUT=$1; shift
 RUN_1M=1; RUN_PG=0
-N_ADD=2000; N_100K=100000; N_1M=1000000; N_REST=10000; N_PG=1000000; QUERIES=300; WRK_S=30; WRK_DISTINCT_S=20
+N_ADD=2000; N_100K=100000; N_1M=1000000; N_REST=10000; N_REST_100K=100000; N_PG=1000000; QUERIES=300; WRK_S=30; WRK_DISTINCT_S=20
 for arg in "$@"; do
   case $arg in
     --skip-1m) RUN_1M=0 ;;
     --with-postgres) RUN_PG=1 ;;
-    --smoke) N_ADD=200; N_100K=2000; N_1M=4000; N_REST=300; N_PG=3000; QUERIES=20; WRK_S=2; WRK_DISTINCT_S=2 ;;
+    --smoke) N_ADD=200; N_100K=2000; N_1M=4000; N_REST=300; N_REST_100K=600; N_PG=3000; QUERIES=20; WRK_S=2; WRK_DISTINCT_S=2 ;;
     *) usage ;;
   esac
 done
@@ -96,6 +96,22 @@ if command -v wrk >/dev/null; then
   wrk -t2 -c16 -d"${WRK_DISTINCT_S}s" --latency -s "$HERE/wrk-query-distinct.lua" "http://127.0.0.1:$PORT" | tee "$OUT/wrk_distinct.txt"
   # resident memory of the server's processes after the load (target 7: each worker <= 350 MB at 10k)
   ps -o pid,ppid,rss,args --ppid "$SERVER_PID" --pid "$SERVER_PID" | tee "$OUT/rest_rss.txt"
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+
+  say "target 7: resident memory per worker at 100,000 memories (opm serve --workers 2 after wrk)"
+  "$PYTHON" "$HERE/build_rest_db.py" "$WORK/m100k.sqlite" "$N_REST_100K" | tee "$OUT/rest100k_build.txt"
+  OM_API_KEY=bench-key "$OPM" serve --db "$WORK/m100k.sqlite" --port "$PORT" --workers 2 >"$OUT/serve100k.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  wrk -t2 -c16 -d"${WRK_S}s" --latency -s "$HERE/wrk-query-repeated.lua" "http://127.0.0.1:$PORT" \
+    | tee "$OUT/wrk100k_repeated.txt"
+  wrk -t2 -c16 -d"${WRK_DISTINCT_S}s" --latency -s "$HERE/wrk-query-distinct.lua" "http://127.0.0.1:$PORT" \
+    | tee "$OUT/wrk100k_distinct.txt"
+  ps -o pid,ppid,rss,args --ppid "$SERVER_PID" --pid "$SERVER_PID" | tee "$OUT/rest100k_rss.txt"
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
 else

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from openmemory.bench.locomo import Turn
 from openmemory.memory import Memory
 
+WARM_WORDS_S = 600.0  # at most, to embed one conversation's words for the vocabulary expansion
+
 
 class MemoryRetriever:
     """Indexes turns through ``Memory.add_many`` and answers with ``Memory.query`` (no reinforcement)."""
@@ -23,6 +25,7 @@ class MemoryRetriever:
                 metadata={"dia_id": turn.dia_id, "session": turn.session, "session_date": turn.session_date},
             )
             self._dia_of.setdefault(result.memory_id, turn.dia_id)
+        self.memory.maintenance.warm_words(conversation_id, WARM_WORDS_S)  # a warm owner, as a served one is
 
     def search(self, conversation_id: str, question: str, k: int) -> list[str]:
         hits = self.memory.query(question, user_id=conversation_id, k=k, reinforce=False)

@@ -123,6 +123,16 @@ class Maintenance:
         ``timeout_s`` passed first. Queries never need this: the exact scan answers until then."""
         return self._store.maintenance_wait_for_indexes(timeout_s)
 
+    def warm_words(self, user_id: str | None, timeout_s: float) -> bool:
+        """Have the owner's words embedded for the vocabulary expansion (OM_WORD_EXPANSION) and wait for it
+        (benchmarks: an owner just loaded is asked at once); False when ``timeout_s`` passed first. Queries never
+        need this: until an owner's words are all embedded, their queries are answered without the expansion."""
+        expander = self._memory._expander
+        if expander is None:
+            return True
+        expander.prefetch(self._store.vocabulary(user_id=user_id))
+        return expander.wait_idle(timeout_s)
+
     def reindex(self) -> None:
         """Rebuild derived search structures after bulk inserts (the pgvector table on PostgreSQL)."""
         self._store.maintenance_reindex()

@@ -144,7 +144,8 @@ class Memory:
         ``OM_WARM_MEMORIES`` memories in all), so their first queries do not pay for it; (owners, memories).
 
         Never waits for an approximate index to be built: a large owner without a usable saved one is searched
-        exactly until the background build is done (``maintenance.wait_for_indexes`` waits for it)."""
+        exactly until the background build is done (``maintenance.wait_for_indexes`` waits for it). Nor for the
+        vocabulary expansion's word vectors of these owners (OM_WORD_EXPANSION), embedded in the background."""
         load = getattr(self._embedder, "load", None)
         if callable(load):
             load()
@@ -152,7 +153,10 @@ class Memory:
             return 0, 0
         loaded = self._store.maintenance_preload(self._embedder.dim, self.settings.warm_memories)
         release_free_memory()  # the rows read to build the indexes are freed but would stay resident
-        return loaded
+        if self._expander is not None:  # their words are embedded in the background (engine/expand.py)
+            for user_id, _ in loaded:
+                self._expander.prefetch(self._store.vocabulary(user_id=user_id))
+        return len(loaded), sum(count for _, count in loaded)
 
     @property
     def location(self) -> str:
@@ -169,6 +173,8 @@ class Memory:
         return self._embedder
 
     def close(self) -> None:
+        if self._expander is not None:
+            self._expander.close()
         self._recall.close()
         self._store.close()
 

@@ -520,7 +520,7 @@ class PostgresStore:
     def maintenance_set_salience(self, updates: Sequence[tuple[str, float]], now_ms: int) -> int:
         return postgres_maintenance.set_salience(self, updates, now_ms)
 
-    def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
+    def maintenance_preload(self, dim: int, max_memories: int) -> list[tuple[str | None, int]]:
         """Load the in-process structures (lexicons; matrices in bytea mode) of the most recently active owners,
         up to ``max_memories`` memories in all."""
         return postgres_maintenance.preload(self, dim, max_memories)

@@ -51,18 +51,20 @@ def set_salience(store: PostgresStore, updates: Sequence[tuple[str, float]], now
         return max(cur.rowcount, 0)
 
 
-def preload(store: PostgresStore, dim: int, max_memories: int) -> tuple[int, int]:
+def preload(store: PostgresStore, dim: int, max_memories: int) -> list[tuple[str | None, int]]:
     rows = store._rows(
         f"SELECT user_id, count(*) FROM {store._m} GROUP BY user_id ORDER BY max(last_seen_at) DESC NULLS LAST"
     )
-    owners = loaded = 0
+    owners: list[tuple[str | None, int]] = []
+    loaded = 0
     for user_id, count in rows:
         if loaded + int(count) > max_memories:
             continue
         with store._tx() as cur:
             store._vec.preload(cur, user_id, dim)
-        owners, loaded = owners + 1, loaded + int(count)
-    return owners, loaded
+        owners.append((user_id, int(count)))
+        loaded += int(count)
+    return owners
 
 
 def prune_waypoints(store: PostgresStore, threshold: float) -> int:

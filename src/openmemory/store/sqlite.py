@@ -495,7 +495,7 @@ class SQLiteStore:
     def maintenance_reindex(self) -> None:
         """Rebuild derived search structures after a bulk insert (nothing to do: SQLite's load lazily)."""
 
-    def maintenance_preload(self, dim: int, max_memories: int) -> tuple[int, int]:
+    def maintenance_preload(self, dim: int, max_memories: int) -> list[tuple[str | None, int]]:
         """Load the search structures of the most recently active owners, up to ``max_memories`` in all."""
         return sqlite_maintenance.preload(self, dim, max_memories)
 

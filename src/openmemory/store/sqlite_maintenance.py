@@ -67,17 +67,19 @@ def bulk_insert(store: SQLiteStore, items: Sequence[tuple[MemoryRecord, Vector]]
     return len(rows)
 
 
-def preload(store: SQLiteStore, dim: int, max_memories: int) -> tuple[int, int]:
+def preload(store: SQLiteStore, dim: int, max_memories: int) -> list[tuple[str | None, int]]:
     rows = store._query(
         "SELECT user_id, count(*) FROM memories GROUP BY user_id ORDER BY max(last_seen_at) DESC, user_id"
     )
-    owners = loaded = 0
+    owners: list[tuple[str | None, int]] = []
+    loaded = 0
     for user_id, count in rows:
         if loaded + int(count) > max_memories:
             continue
         store._caches.preload(store._reader(), user_id, dim)
-        owners, loaded = owners + 1, loaded + int(count)
-    return owners, loaded
+        owners.append((user_id, int(count)))
+        loaded += int(count)
+    return owners
 
 
 def prune_waypoints(store: SQLiteStore, threshold: float) -> int:

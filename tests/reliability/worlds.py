@@ -101,7 +101,7 @@ class Backend:
         common: dict[str, Any] = {
             "embeddings": "synthetic", "api_keys": pairs, "admin_key": ADMIN_KEY, "recall_flush_ms": 0,
             "decay_interval_minutes": 0, "prune_interval_minutes": 0, "user_summary_interval": 0,
-            "auto_reflect": False, "word_expansion": True,  # off by default; on here to keep it in the draw
+            "auto_reflect": False, "word_expansion": True,  # the default, said here: it must stay in the draw
         }  # fmt: skip
         if self.pg_url is None:
             db = tmp / "world.sqlite"

@@ -12,6 +12,7 @@ import pytest
 from openmemory.config import Settings
 from openmemory.engine.embed.base import Vectors, l2_normalise
 from openmemory.engine.embed.synthetic import SyntheticEmbedder
+from openmemory.engine.expand import QUERY_WORDS
 from openmemory.engine.retrieve import retrieve
 from openmemory.memory import Memory
 from tests.service.conftest import Clock
@@ -157,3 +158,39 @@ def test_the_real_model_finds_a_memory_asked_about_in_other_words(tmp_path: Path
         _fill(memory, "alice", [*DISTRACTORS, "my sister called about the class reunion"])
         hits = memory.query("ceramics", user_id="alice", k=1, reinforce=False)
     assert hits[0].memory.memory_id == pottery and hits[0].parts.lexical > 0
+
+
+def test_a_cold_owners_large_vocabulary_is_embedded_in_the_background_not_on_the_query(tmp_path: Path) -> None:
+    """More than QUERY_WORDS words never embedded: the query embeds none of them and is answered without the
+    expansion; once the background fill is done, the owner's whole vocabulary is used."""
+    model = WordModel()
+    many = [f"entry{chr(97 + i)}{chr(97 + j)} logged" for i in range(10) for j in range(10)]
+    with _memory(tmp_path / "cold.sqlite", expansion=True, model=model) as memory:
+        (shelter,) = _fill(memory, "alice", ["I volunteered at the shelter on Sunday"])
+        _fill(memory, "alice", many)
+        assert len(memory._store.vocabulary(user_id="alice")) > QUERY_WORDS
+        model.words_embedded.clear()
+        first = memory.query("charity", user_id="alice", k=3, reinforce=False)
+        assert all(h.parts.lexical == 0 for h in first)  # not expanded yet
+        assert memory.maintenance.warm_words("alice", 30)
+        assert "charity" not in model.words_embedded  # the query itself made no model call for words
+        hits = memory.query("charity", user_id="alice", k=3, reinforce=False)
+        assert hits[0].memory.memory_id == shelter and hits[0].parts.lexical > 0
+
+
+def test_warm_up_has_the_preloaded_owners_words_embedded(tmp_path: Path) -> None:
+    path = tmp_path / "warm.sqlite"
+    with _memory(path, expansion=True) as memory:
+        _fill(memory, "alice", ["I volunteered at the shelter on Sunday", *DISTRACTORS])
+    model = WordModel()
+    with _memory(path, expansion=True, model=model) as memory:
+        assert memory.warm_up() == (1, 4)
+        assert memory._expander is not None and memory._expander.wait_idle(30)
+        assert "volunteered" in model.words_embedded
+        model.words_embedded.clear()
+        assert memory.query("charity", user_id="alice", k=1, reinforce=False)[0].parts.lexical > 0
+        assert model.words_embedded == ["charity"]  # only the question's word: the owner's were embedded
+
+
+def test_the_expansion_is_on_by_default() -> None:
+    assert Settings.load(embeddings="synthetic").word_expansion

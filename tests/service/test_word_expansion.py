@@ -3,6 +3,7 @@ words only from the asking owner's own memories (engine/expand.py, store/vocabul
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from openmemory.engine.expand import QUERY_WORDS
 from openmemory.engine.retrieve import retrieve
 from openmemory.memory import Memory
 from tests.service.conftest import Clock
+from tests.store.pg import PG_SERVERS, throwaway_schema
 
 DIM = 64
 _rng = np.random.default_rng(7)
@@ -53,6 +55,19 @@ class WordModel:
 
     def embed_query(self, text: str) -> Vectors:
         return self.inner.embed_query(text)
+
+
+class HeldFill(WordModel):
+    """A word model whose background fill waits until the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def embed_words(self, words: Sequence[str]) -> Vectors:
+        if threading.current_thread() is not threading.main_thread():
+            assert self.release.wait(30)
+        return super().embed_words(words)
 
 
 def _memory(path: Path, *, expansion: bool, model: WordModel | None = None) -> Memory:
@@ -163,7 +178,7 @@ def test_the_real_model_finds_a_memory_asked_about_in_other_words(tmp_path: Path
 def test_a_cold_owners_large_vocabulary_is_embedded_in_the_background_not_on_the_query(tmp_path: Path) -> None:
     """More than QUERY_WORDS words never embedded: the query embeds none of them and is answered without the
     expansion; once the background fill is done, the owner's whole vocabulary is used."""
-    model = WordModel()
+    model = HeldFill()
     many = [f"entry{chr(97 + i)}{chr(97 + j)} logged" for i in range(10) for j in range(10)]
     with _memory(tmp_path / "cold.sqlite", expansion=True, model=model) as memory:
         (shelter,) = _fill(memory, "alice", ["I volunteered at the shelter on Sunday"])
@@ -172,6 +187,7 @@ def test_a_cold_owners_large_vocabulary_is_embedded_in_the_background_not_on_the
         model.words_embedded.clear()
         first = memory.query("charity", user_id="alice", k=3, reinforce=False)
         assert all(h.parts.lexical == 0 for h in first)  # not expanded yet
+        model.release.set()
         assert memory.maintenance.warm_words("alice", 30)
         assert "charity" not in model.words_embedded  # the query itself made no model call for words
         hits = memory.query("charity", user_id="alice", k=3, reinforce=False)
@@ -194,3 +210,19 @@ def test_warm_up_has_the_preloaded_owners_words_embedded(tmp_path: Path) -> None
 
 def test_the_expansion_is_on_by_default() -> None:
     assert Settings.load(embeddings="synthetic").word_expansion
+
+
+@pytest.mark.parametrize("url", PG_SERVERS)
+def test_warm_up_has_the_preloaded_owners_words_embedded_on_postgresql(url: str) -> None:
+    with throwaway_schema(url) as schema:
+        settings = Settings.load(
+            embeddings="synthetic", word_expansion=True, metadata_backend="postgres", pg_url=url, pg_schema=schema
+        )
+        with Memory(settings=settings, embedder=WordModel(), clock=Clock()) as memory:
+            _fill(memory, "alice", ["I volunteered at the shelter on Sunday", *DISTRACTORS])
+        model = WordModel()
+        with Memory(settings=settings, embedder=model, clock=Clock()) as memory:
+            assert memory.warm_up() == (1, 4)
+            assert memory._expander is not None and memory._expander.wait_idle(30)
+            assert "volunteered" in model.words_embedded
+            assert memory.query("charity", user_id="alice", k=1, reinforce=False)[0].parts.lexical > 0

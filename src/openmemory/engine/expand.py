@@ -44,7 +44,7 @@ WEIGHT = 0.3
 PER_WORD = 5
 WORD_ENTRIES = 50_000  # word vectors kept per process (float16: 768 bytes each at 384 dimensions, ~1 KB an entry)
 QUESTION_WORDS_KEPT = 4096  # per owner vocabulary: question words whose close words are remembered
-QUERY_WORDS = 64  # owner words a query embeds itself at most (~0.37 ms CPU each with MiniLM int8); more: the fill
+QUERY_WORDS = 16  # owner words a query embeds itself at most (~1.4 ms CPU each with MiniLM int8); more: the fill
 FILL_BATCH = 256  # owner words per model call of the background fill
 CLOSE_WAIT_S = 10.0  # at close, how long to wait for the fill's current model call
 

@@ -32,7 +32,8 @@ class Embedder(Protocol):
 
     def embed_words(self, words: Sequence[str]) -> Vectors:
         """Vectors of single words or short phrases, to compare words with each other (the vocabulary
-        expansion); unlike ``embed``, a word's vector may depend slightly on the words embedded with it."""
+        expansion). A word's vector must not depend on the other words embedded with it: the word cache is
+        shared by every owner of a process."""
         ...
 
 

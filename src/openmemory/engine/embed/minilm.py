@@ -43,7 +43,6 @@ MODEL_SHA256 = "9e80251537633bab7d98c9a4f07070371d83f1d28e6994a1f5d93c53de3c5454
 DIM = 384
 # sentence-transformers' max_seq_length for this model; longer texts are truncated.
 MAX_TOKENS = 256
-WORD_BATCH = 64  # words per padded run in embed_words
 PARALLEL_AFTER = 4  # fewer texts than this run one after another on the calling thread
 
 _log = logging.getLogger("openmemory.embed")
@@ -112,21 +111,10 @@ class MiniLMEmbedder:
         return row
 
     def embed_words(self, words: Sequence[str]) -> Vectors:
-        """Vectors of short texts in padded batches of ``WORD_BATCH``: one run of the model costs ~1.3 ms
-        however short its input, so a word alone costs as much as a question. Activations are quantised over
-        each batch, so a word's vector depends slightly on its batch (cosine > 0.98 to its own run); fine for
-        comparing words, not for stored memories."""
-        if not words:
-            return np.zeros((0, DIM), dtype=np.float32)
-        loaded = self._ensure_loaded()
-        order = sorted(range(len(words)), key=lambda i: len(words[i]))  # similar lengths: little padding
-        chunks = [order[i : i + WORD_BATCH] for i in range(0, len(order), WORD_BATCH)]
-        run = lambda rows: self._run_padded(loaded, [words[i] for i in rows])  # noqa: E731
-        parts = map(run, chunks) if len(chunks) == 1 or self._threads == 1 else self._thread_pool().map(run, chunks)
-        out = np.empty((len(words), DIM), dtype=np.float32)
-        for rows, vectors in zip(chunks, parts, strict=True):
-            out[rows] = vectors
-        return l2_normalise(out)
+        """Words run one at a time like any text (~1.3 ms of CPU each, however short): in a padded batch the
+        int8 activations are quantised over the whole batch, so a word's vector would depend on the words
+        embedded with it, and through a shared word cache on other users' vocabularies."""
+        return self.embed(words)
 
     def close(self) -> None:
         """Stop the worker threads of batch embedding (they start again on the next batch)."""
@@ -165,26 +153,6 @@ class MiniLMEmbedder:
             if self._loaded is None:
                 self._loaded = self._load()
             return self._loaded
-
-    def _run_padded(self, loaded: _Loaded, texts: list[str]) -> Vectors:
-        """Mean-pooled (not yet normalised) outputs of texts run as one padded batch."""
-        encodings = loaded.tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if loaded.with_token_types:
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        try:
-            (hidden,) = loaded.session.run(["last_hidden_state"], feeds)
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise EmbedderError(f"MiniLM inference failed on a batch of {len(texts)} words: {exc}") from exc
-        weights = mask[:, :, None].astype(np.float32)
-        pooled: Vectors = (np.asarray(hidden, dtype=np.float32) * weights).sum(axis=1) / weights.sum(axis=1)
-        return pooled
 
     def _load(self) -> _Loaded:
         started = time.perf_counter()

@@ -37,9 +37,8 @@ MIN_DECAY_CHANGE = 1e-4
 
 
 def _clamp01(x: float) -> float:
-    if math.isnan(x):
-        return 0.0
-    return min(1.0, max(0.0, x))
+    """Clamp to [0, 1]; NaN gives 0 (every comparison with NaN is false)."""
+    return x if 0.0 < x < 1.0 else (1.0 if x >= 1.0 else 0.0)
 
 
 def decay_toward_floor(salience: float, lambda_per_day: float, days: float) -> float:

@@ -64,10 +64,8 @@ DEFAULT_WEIGHTS = ScoreWeights()
 
 
 def _unit(x: float) -> float:
-    """Clamp to [0, 1]; NaN counts as no signal."""
-    if math.isnan(x):
-        return 0.0
-    return min(1.0, max(0.0, x))
+    """Clamp to [0, 1]; NaN counts as no signal (every comparison with NaN is false)."""
+    return x if 0.0 < x < 1.0 else (1.0 if x >= 1.0 else 0.0)
 
 
 def sigmoid(x: float) -> float:
@@ -94,10 +92,10 @@ def recency(days: float) -> float:
 
 def token_overlap(query_tokens: Collection[str], content_tokens: Collection[str]) -> float:
     """Share of the distinct query tokens that occur in the content: ``|Q ∩ C| / |Q|``, 0 for no query tokens."""
-    q = set(query_tokens)
+    q = query_tokens if isinstance(query_tokens, (set, frozenset)) else set(query_tokens)
     if not q:
         return 0.0
-    return len(q & set(content_tokens)) / len(q)
+    return len(q.intersection(content_tokens)) / len(q)
 
 
 def _is_partial(a: str, b: str) -> bool:
@@ -115,8 +113,10 @@ def tag_match(query_tokens: Collection[str], tags: Iterable[str]) -> float:
         >>> tag_match({"dark", "theme"}, ["dark", "ui"])
         0.5
     """
-    q = {t.lower() for t in query_tokens if t}
+    if not tags:
+        return 0.0
     distinct = list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+    q = {t.lower() for t in query_tokens if t}
     if not q or not distinct:
         return 0.0
     points = 0
@@ -165,7 +165,7 @@ def weighted_sum(parts: ScoreParts, weights: ScoreWeights = DEFAULT_WEIGHTS) -> 
     """
     adj = _unit(parts.similarity) * _unit(parts.sector_penalty)
     return (
-        weights.similarity * boosted_similarity(adj)
+        weights.similarity * (1.0 - math.exp(-SIMILARITY_TAU * _unit(adj)))  # boosted_similarity(adj), inlined
         + weights.overlap * _unit(parts.overlap)
         + weights.waypoint * _unit(parts.waypoint)
         + weights.recency * _unit(parts.recency)

@@ -95,7 +95,7 @@ def row_to_memory(row: Sequence[Any], sectors: tuple[str, ...] = ()) -> MemoryRe
 
 
 def parse_tags(raw: str | None) -> tuple[str, ...]:
-    if not raw:
+    if not raw or raw == "[]":  # what most rows hold: no JSON parse
         return ()
     try:
         value = json.loads(raw)
@@ -105,7 +105,7 @@ def parse_tags(raw: str | None) -> tuple[str, ...]:
 
 
 def parse_meta(raw: str | None) -> dict[str, Any]:
-    if not raw:
+    if not raw or raw == "{}":
         return {}
     try:
         value = json.loads(raw)

@@ -7,6 +7,7 @@ removed in place as the store writes; the store drops the whole cache when anoth
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -103,7 +104,8 @@ class UserMatrix:
         top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         top = top[np.argsort(-scores[top])]
         ids = self._ids
-        return [(str(ids[int(r)]), float(scores[r])) for r in top if ids[int(r)] is not None and scores[r] > -np.inf]
+        ranked = zip(top.tolist(), scores[top].tolist(), strict=True)  # Python ints and floats: no numpy scalars
+        return [(str(ids[r]), s) for r, s in ranked if ids[r] is not None and s > -math.inf]
 
     def scores_for(self, query: Vector, memory_ids: list[str]) -> dict[str, float]:
         """Cosine of the query with each listed memory that has a row here."""
@@ -111,7 +113,7 @@ class UserMatrix:
         if not rows:
             return {}
         sims = self._rows[[r for _, r in rows]] @ query.astype(np.float32)
-        return {m: float(s) for (m, _), s in zip(rows, sims, strict=True)}
+        return {m: s for (m, _), s in zip(rows, sims.tolist(), strict=True)}
 
     def _append_slot(self) -> int:
         row = len(self._ids)

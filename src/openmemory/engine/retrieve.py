@@ -185,11 +185,20 @@ class _Context:
         """
         weights = self.tuning.weights
         seeds = hits[: self.tuning.context_seeds]
-        anchors = [(h.memory.memory_id, h.memory.created_at_ms) for h in seeds]
-        offsets = self.store.memories_around(anchors, user_id=self.user_id, span=self.tuning.context_span)
         raw = {h.memory.memory_id: weighted_sum(h.parts, weights) for h in seeds}
         floor = weighted_sum(hits[k - 1].parts, weights) if len(hits) >= k else -math.inf
-        lifted = {m: v for m, v in inherited(raw, offsets, self.tuning.context_decay).items() if v[0] > floor}
+        # A seed whose neighbours cannot inherit more than the k-th hit's raw score lifts nothing: skip its
+        # neighbours (and the statement, when no seed is left). The bound is the value ``inherited`` computes.
+        decay, span = self.tuning.context_decay, self.tuning.context_span
+        anchors = [
+            (h.memory.memory_id, h.memory.created_at_ms)
+            for h in seeds
+            if max(raw[h.memory.memory_id] * decay**d for d in range(1, span + 1)) > floor
+        ]
+        if not anchors:
+            return hits
+        offsets = self.store.memories_around(anchors, user_id=self.user_id, span=span)
+        lifted = {m: v for m, v in inherited(raw, offsets, decay).items() if v[0] > floor}
         by_id = {h.memory.memory_id: h for h in hits}
         self._score_new([m for m in lifted if m not in by_id], by_id)
         for memory_id, (value, parent) in lifted.items():

@@ -97,7 +97,8 @@ def decay_anchor_ms(record: MemoryRecord) -> int:
 
 def current_salience(record: MemoryRecord, now_ms: int) -> float:
     """The record's salience at ``now_ms``, decayed from its anchor; what queries report and rank with."""
-    days = max(0, now_ms - decay_anchor_ms(record)) / DAY_MS
+    elapsed = now_ms - decay_anchor_ms(record)
+    days = (elapsed if elapsed > 0 else 0) / DAY_MS
     lam = DECAY_LAMBDA_PER_DAY.get(record.primary_sector, record.decay_lambda)
     return decay_toward_floor(record.salience, lam, days)
 

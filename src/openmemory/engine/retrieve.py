@@ -234,7 +234,8 @@ def _shortlist(cands: dict[str, _Candidate], size: int, weights: ScoreWeights) -
     w_sim, w_lex, w_way = weights.similarity, weights.lexical, weights.waypoint
     exp = math.exp
     known = [
-        (-(w_sim * (1.0 - exp(-SIMILARITY_TAU * max(0.0, c.similarity))) + w_lex * c.lexical + w_way * c.waypoint),
+        (-(w_sim * (1.0 - exp(-SIMILARITY_TAU * (c.similarity if c.similarity > 0.0 else 0.0)))
+           + w_lex * c.lexical + w_way * c.waypoint),
          c.memory_id)
         for c in cands.values()
     ]  # fmt: skip
@@ -272,9 +273,10 @@ def _score(
     weights: ScoreWeights,
     project_id: str | None = None,
 ) -> Hit:
-    days = max(0, now_ms - record.last_seen_at_ms) / DAY_MS
+    elapsed = now_ms - record.last_seen_at_ms
+    days = (elapsed if elapsed > 0 else 0) / DAY_MS
     parts = ScoreParts(
-        similarity=max(0.0, cand.similarity),
+        similarity=cand.similarity if cand.similarity > 0.0 else 0.0,
         lexical=cand.lexical,
         overlap=token_overlap(q_tokens, _content_tokens(record.content)),
         waypoint=cand.waypoint,

@@ -86,8 +86,9 @@ def recency(days: float) -> float:
 
     Negative ``days`` (a clock ahead of the reader) count as 0. Upstream's value went negative after 60 days.
     """
-    d = max(0.0, days) if not math.isnan(days) else 0.0
-    return _unit(math.exp(-d / RECENCY_T_DAYS) * max(0.0, 1.0 - d / RECENCY_T_MAX_DAYS))
+    d = days if days > 0.0 else 0.0  # NaN and negative days count as 0
+    left = 1.0 - d / RECENCY_T_MAX_DAYS
+    return _unit(math.exp(-d / RECENCY_T_DAYS) * (left if left > 0.0 else 0.0))
 
 
 def token_overlap(query_tokens: Collection[str], content_tokens: Collection[str]) -> float:
@@ -182,7 +183,7 @@ def composite(parts: ScoreParts, weights: ScoreWeights = DEFAULT_WEIGHTS) -> flo
     """
     raw = weighted_sum(parts, weights)
     context = parts.context if math.isfinite(parts.context) else 0.0
-    return sigmoid(max(raw, context))
+    return sigmoid(context if context > raw else raw)  # max(raw, context), without the call
 
 
 def project_boosted(score: float, boost: float = PROJECT_BOOST) -> float:

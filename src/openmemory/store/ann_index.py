@@ -140,11 +140,11 @@ class OwnerAnn:
             visible = np.flatnonzero(~hidden & np.frombuffer(self._alive, dtype=np.bool_))
         out = []
         for i, row in enumerate(keys):
-            rows = [int(r) for r in row[: int(counts[i])] if self._ids[int(r)] is not None]
+            rows = [r for r in row[: int(counts[i])].tolist() if self._ids[r] is not None]
             if hidden is not None:
                 rows = [r for r in rows if not hidden[r]]
                 if len(rows) < min(k, len(visible) if visible is not None else 0):
-                    rows = [int(r) for r in visible] if visible is not None else rows  # few: score them all
+                    rows = visible.tolist() if visible is not None else rows  # few: score them all
             out.append(self._rescored(rows, q[i], k))
         return out
 
@@ -154,14 +154,15 @@ class OwnerAnn:
         if not rows:
             return {}
         sims = self._vectors([r for _, r in rows]) @ np.asarray(query, dtype=np.float32)
-        return {m: float(s) for (m, _), s in zip(rows, sims, strict=True)}
+        return {m: s for (m, _), s in zip(rows, sims.tolist(), strict=True)}
 
     def _rescored(self, rows: list[int], query: Vector, k: int) -> list[tuple[str, float]]:
         if not rows:
             return []
         sims = self._vectors(rows) @ query
         order = np.argsort(-sims, kind="stable")[:k]
-        return [(str(self._ids[rows[int(j)]]), float(sims[int(j)])) for j in order]
+        ids = self._ids
+        return [(str(ids[rows[j]]), s) for j, s in zip(order.tolist(), sims[order].tolist(), strict=True)]
 
     def _vectors(self, rows: list[int]) -> Any:
         got = self._index.get(np.asarray(rows, dtype=np.uint64), dtype=np.float32)

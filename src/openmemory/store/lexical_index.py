@@ -142,7 +142,8 @@ class UserLexicon:
         if len(hit_rows) > k:
             hit_rows = hit_rows[np.argpartition(-scores[hit_rows], k - 1)[:k]]
         hit_rows = hit_rows[np.argsort(-scores[hit_rows], kind="stable")]
-        return [(str(self._ids[int(r)]), float(scores[r])) for r in hit_rows]
+        ids = self._ids
+        return [(str(ids[r]), s) for r, s in zip(hit_rows.tolist(), scores[hit_rows].tolist(), strict=True)]
 
     def _changed(self) -> None:
         self._weights.clear()

@@ -293,8 +293,10 @@ def _score(
     return Hit(memory=record, score=score, parts=parts, path=cand.path or (record.memory_id,))
 
 
+@lru_cache(maxsize=4096)
 def _query_sectors(query: str) -> Classification | None:
-    """The query's sectors, or None when no sector pattern matches it.
+    """The query's sectors, or None when no sector pattern matches it (cached: ~30 µs of regular expressions,
+    and a server sees the same questions again).
 
     A text that matches no pattern is filed as "semantic" with confidence 0.2, which is right for storing a
     memory but says nothing about a question: "What did Caroline research?" matches nothing, and penalising

@@ -81,3 +81,28 @@ def _orthogonal_to(text: str) -> Any:
     v = np.random.default_rng(7).standard_normal(q.shape[0]).astype(np.float32)
     v -= (v @ q) * q
     return v / np.linalg.norm(v)
+
+
+class _AroundSpy:
+    """The store, counting the anchors it is asked for neighbours of."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self.anchors: list[list[str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def memories_around(self, anchors: Any, **kw: Any) -> Any:
+        self.anchors.append([a for a, _ in anchors])
+        return self._store.memories_around(anchors, **kw)
+
+
+def test_neighbours_in_time_are_read_only_for_hits_that_could_lift_one_into_the_top_k(store: SQLiteStore) -> None:
+    for n in range(4):
+        put(store, "alice", f"the kettle needs descaling, note {n}", created_at_ms=NOW - 1000 * (4 - n))
+    spy = _AroundSpy(store)
+    top = retrieve(spy, EMBEDDER, "descaling the kettle", user_id="alice", k=1, where=None, now_ms=NOW)
+    assert len(top) == 1 and spy.anchors == []  # 0.75 of the best raw score cannot beat the best itself
+    every = retrieve(spy, EMBEDDER, "descaling the kettle", user_id="alice", k=10, where=None, now_ms=NOW)
+    assert len(every) == 4 and len(spy.anchors) == 1 and len(spy.anchors[0]) == 4  # fewer hits than k: all seeds

@@ -71,8 +71,14 @@ def latency(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON here.")] = None,
 ) -> None:
     """Add throughput and query latency (p50/p95/p99) on generated memories with the configured embedder."""
+    from threadpoolctl import threadpool_limits
+
     from openmemory.bench.latency import run_latency
     from openmemory.memory import Memory
+
+    # One BLAS thread, as `opm serve` runs: a single query's vector products are too small to share out (with
+    # OpenBLAS's default threads a 10,000-row product took 5.5 ms of CPU instead of 0.6).
+    threadpool_limits(limits=1, user_api="blas")
 
     with tempfile.TemporaryDirectory(prefix="opm-latency-") as tmp:
         if backend == "sqlite":

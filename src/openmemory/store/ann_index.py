@@ -127,7 +127,7 @@ class OwnerAnn:
         q = np.ascontiguousarray(queries, dtype=np.float32)
         hidden = self._projects.hidden(project_id, len(self._ids))
         ask = min(len(self._row_of), k if hidden is None else k * PROJECT_OVERSAMPLE)
-        expansion = search_expansion(len(self._ids))
+        expansion = search_expansion(len(self._ids), int(self._index.connectivity))
         if self._index.expansion_search != expansion:  # the graph grew past a step (usearch searches max(it, ask))
             self._index.expansion_search = expansion
         found = self._index.search(q, ask, threads=1)
@@ -221,14 +221,18 @@ class OwnerAnn:
         return gen, ann
 
 
-def search_expansion(n: int) -> int:
-    """The search expansion of a graph of ``n`` rows: ``EXPANSION_AT_REFERENCE`` at ``EXPANSION_REFERENCE`` rows,
-    growing as a power of the size, never below ``EXPANSION_SEARCH``, rounded up to ``EXPANSION_STEP``. A fixed
-    expansion loses recall as the graph grows; measured on the benchmark's vectors (docs/benchmarks.md) recall@10
-    of a 10-result search needs about 512 at 100,000 rows and 2,048 at 1,000,000 to stay >= 0.98. usearch
-    searches with at least as many candidates as results asked for, so a large ``k`` widens it further."""
-    grown = EXPANSION_AT_REFERENCE * (max(n, 1) / EXPANSION_REFERENCE) ** EXPANSION_GROWTH
-    return max(EXPANSION_SEARCH, int(-(-grown // EXPANSION_STEP) * EXPANSION_STEP))
+def search_expansion(n: int, connectivity: int = CONNECTIVITY) -> int:
+    """The search expansion of a graph of ``n`` rows with ``connectivity`` links a node: ``EXPANSION_AT_REFERENCE``
+    at ``EXPANSION_REFERENCE`` rows for a graph of 16 links, growing as a power of the size, never below
+    ``EXPANSION_SEARCH``, rounded up to ``EXPANSION_STEP``; a graph with twice the links reaches the same recall
+    at half the expansion (so a graph saved with 16 links keeps its own schedule). A fixed expansion loses recall
+    as the graph grows; measured on the benchmark's vectors (docs/benchmarks.md) recall@10 of a 10-result search
+    needs about 512 at 100,000 rows and 2,048 at 1,000,000 with 16 links to stay >= 0.98. usearch searches with
+    at least as many candidates as results asked for, so a large ``k`` widens it further."""
+    scale = 16 / max(connectivity, 1)
+    grown = scale * EXPANSION_AT_REFERENCE * (max(n, 1) / EXPANSION_REFERENCE) ** EXPANSION_GROWTH
+    floor = scale * EXPANSION_SEARCH
+    return int(-(-max(floor, grown) // EXPANSION_STEP) * EXPANSION_STEP)
 
 
 def index_path(directory: Path, owner: str, dim: int) -> Path:

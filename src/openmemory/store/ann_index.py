@@ -34,14 +34,15 @@ from usearch.index import Index
 from openmemory.store.codec import Vector
 from openmemory.store.project_codes import ProjectCodes
 
-CONNECTIVITY = 16
+# 32 links a node: the 1,000,000-row benchmark graph reached recall@10 0.99 at a third less search CPU than with
+# 16 (docs/benchmarks.md, "connectivity"), for ~1.4x the build CPU and ~7% more memory.
+CONNECTIVITY = 32
 # Chosen by CPU time and recall at 100,000 vectors (docs/benchmarks.md, "build cost"): expansion 64 when adding
-# costs 2.3x less CPU than 128. The search expansion grows with the graph (search_expansion(); a fixed 256 kept
-# recall@10 0.97 at 100,000 vectors in opm bench latency and 0.89 at 1,000,000).
+# costs 2.3x less CPU than 128. The search expansion grows with the graph (search_expansion()).
 EXPANSION_ADD = 64
-EXPANSION_SEARCH = 256  # the least search expansion (every graph below ~30,000 rows)
+EXPANSION_SEARCH = 128  # the least search expansion (every graph below ~30,000 rows)
 EXPANSION_REFERENCE = 100_000  # rows at which the expansion is EXPANSION_AT_REFERENCE
-EXPANSION_AT_REFERENCE = 512
+EXPANSION_AT_REFERENCE = 256
 EXPANSION_GROWTH = 0.6  # the expansion grows as (rows / EXPANSION_REFERENCE) ** EXPANSION_GROWTH
 EXPANSION_STEP = 64  # rounded up to a multiple of this, so a growing graph changes it rarely
 STORAGE = "f32"  # float16 halved the vectors' memory but moved cosines by ~1e-4 (they must match the exact scan)
@@ -222,14 +223,14 @@ class OwnerAnn:
 
 
 def search_expansion(n: int, connectivity: int = CONNECTIVITY) -> int:
-    """The search expansion of a graph of ``n`` rows with ``connectivity`` links a node: ``EXPANSION_AT_REFERENCE``
-    at ``EXPANSION_REFERENCE`` rows for a graph of 16 links, growing as a power of the size, never below
-    ``EXPANSION_SEARCH``, rounded up to ``EXPANSION_STEP``; a graph with twice the links reaches the same recall
-    at half the expansion (so a graph saved with 16 links keeps its own schedule). A fixed expansion loses recall
-    as the graph grows; measured on the benchmark's vectors (docs/benchmarks.md) recall@10 of a 10-result search
-    needs about 512 at 100,000 rows and 2,048 at 1,000,000 with 16 links to stay >= 0.98. usearch searches with
-    at least as many candidates as results asked for, so a large ``k`` widens it further."""
-    scale = 16 / max(connectivity, 1)
+    """The search expansion of a graph of ``n`` rows: ``EXPANSION_AT_REFERENCE`` at ``EXPANSION_REFERENCE`` rows,
+    growing as a power of the size, never below ``EXPANSION_SEARCH``, rounded up to ``EXPANSION_STEP``. A fixed
+    expansion loses recall as the graph grows; measured on the benchmark's vectors (docs/benchmarks.md) recall@10
+    of a 10-result search needs about 256 at 100,000 rows and 1,024 at 1,000,000 to stay >= 0.98 with
+    ``CONNECTIVITY`` links a node. A graph saved with fewer links (16 before issue 15's third round) needs
+    proportionally more, so its schedule is scaled by ``CONNECTIVITY / connectivity``. usearch searches with at
+    least as many candidates as results asked for, so a large ``k`` widens it further."""
+    scale = CONNECTIVITY / max(connectivity, 1)
     grown = scale * EXPANSION_AT_REFERENCE * (max(n, 1) / EXPANSION_REFERENCE) ** EXPANSION_GROWTH
     floor = scale * EXPANSION_SEARCH
     return int(-(-max(floor, grown) // EXPANSION_STEP) * EXPANSION_STEP)

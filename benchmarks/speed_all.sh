@@ -87,40 +87,35 @@ if [[ $RUN_1M == 1 ]]; then
     --measure-adds "$N_ADD" --json "$OUT/lat1m.json"
 fi
 
-if command -v wrk >/dev/null; then
-  say "targets 5-7: REST, 10,000 memories, opm serve --workers 2, wrk -t2 -c16"
-  "$PYTHON" "$HERE/build_rest_db.py" "$WORK/m.sqlite" "$N_REST" | tee "$OUT/rest_build.txt"
-  OM_API_KEY=bench-key "$OPM" serve --db "$WORK/m.sqlite" --port "$PORT" --workers 2 >"$OUT/serve.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 120); do
-    curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-    sleep 1
-  done
-  for run in 1 2 3; do
-    wrk -t2 -c16 -d"${WRK_S}s" --latency -s "$HERE/wrk-query-repeated.lua" "http://127.0.0.1:$PORT" \
-      | tee "$OUT/wrk_repeated_$run.txt"
-  done
-  wrk -t2 -c16 -d"${WRK_DISTINCT_S}s" --latency -s "$HERE/wrk-query-distinct.lua" "http://127.0.0.1:$PORT" | tee "$OUT/wrk_distinct.txt"
-  # resident memory of the server's processes after the load (target 7: each worker <= 350 MB at 10k)
-  ps -o pid,ppid,rss,args --ppid "$SERVER_PID" --pid "$SERVER_PID" | tee "$OUT/rest_rss.txt"
-  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-
-  say "target 7: resident memory per worker at 100,000 memories (opm serve --workers 2 after wrk)"
-  "$PYTHON" "$HERE/build_rest_db.py" "$WORK/m100k.sqlite" "$N_REST_100K" | tee "$OUT/rest100k_build.txt"
-  OM_API_KEY=bench-key "$OPM" serve --db "$WORK/m100k.sqlite" --port "$PORT" --workers 2 >"$OUT/serve100k.log" 2>&1 &
+# serve_and_load PREFIX DB REPEATED_RUNS: opm serve --workers 2 over DB, wrk with rotating questions
+# REPEATED_RUNS times and once with distinct ones, then the resident memory of the server's processes
+serve_and_load() {
+  local prefix=$1 db=$2 runs=$3
+  OM_API_KEY=bench-key "$OPM" serve --db "$db" --port "$PORT" --workers 2 >"$OUT/serve${prefix#wrk}.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 300); do
     curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
     sleep 1
   done
-  wrk -t2 -c16 -d"${WRK_S}s" --latency -s "$HERE/wrk-query-repeated.lua" "http://127.0.0.1:$PORT" \
-    | tee "$OUT/wrk100k_repeated.txt"
+  for run in $(seq 1 "$runs"); do
+    wrk -t2 -c16 -d"${WRK_S}s" --latency -s "$HERE/wrk-query-repeated.lua" "http://127.0.0.1:$PORT" \
+      | tee "$OUT/${prefix}_repeated_$run.txt"
+  done
   wrk -t2 -c16 -d"${WRK_DISTINCT_S}s" --latency -s "$HERE/wrk-query-distinct.lua" "http://127.0.0.1:$PORT" \
-    | tee "$OUT/wrk100k_distinct.txt"
-  ps -o pid,ppid,rss,args --ppid "$SERVER_PID" --pid "$SERVER_PID" | tee "$OUT/rest100k_rss.txt"
+    | tee "$OUT/${prefix}_distinct.txt"
+  ps -o pid,ppid,rss,args --ppid "$SERVER_PID" --pid "$SERVER_PID" | tee "$OUT/rest${prefix#wrk}_rss.txt"
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
+}
+
+if command -v wrk >/dev/null; then
+  say "targets 5-7: REST, 10,000 memories, opm serve --workers 2, wrk -t2 -c16"
+  "$PYTHON" "$HERE/build_rest_db.py" "$WORK/m.sqlite" "$N_REST" | tee "$OUT/rest_build.txt"
+  serve_and_load wrk "$WORK/m.sqlite" 3  # wrk_repeated_{1,2,3}.txt, wrk_distinct.txt, rest_rss.txt
+
+  say "target 7: resident memory per worker at 100,000 memories (opm serve --workers 2 after wrk)"
+  "$PYTHON" "$HERE/build_rest_db.py" "$WORK/m100k.sqlite" "$N_REST_100K" | tee "$OUT/rest100k_build.txt"
+  serve_and_load wrk100k "$WORK/m100k.sqlite" 1  # wrk100k_repeated_1.txt, wrk100k_distinct.txt, rest100k_rss.txt
 else
   echo "wrk not found: REST runs skipped (apt-get install wrk)" | tee -a "$OUT/log.txt"
 fi

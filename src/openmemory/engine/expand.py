@@ -12,7 +12,7 @@ word for the whole process (float16, bounded LRU). Per owner vocabulary (``Expan
 grows as words arrive, and each question word's close words are kept and only compared with the words added
 since, so a warm owner's repeated words cost a lookup. A question's words not cached yet are embedded in one
 batched model call, together with the owner's words not embedded yet when there are at most ``QUERY_WORDS`` of
-them (an owner's few new words since their last query). A larger backlog (a cold owner: thousands of words, ~0.4 ms
+them (an owner's few new words since their last query). A larger backlog (a cold owner: thousands of words, ~1.4 ms
 CPU each) is never embedded on the query path: one background thread per process embeds it (``_Fill``; asked for
 by ``Memory.warm_up`` for the owners it preloads, and by an owner's query), and until an owner's vocabulary has
 been embedded in full once, their queries are answered without the expansion, so an answer is either exactly the

@@ -156,6 +156,11 @@ class Expander:
                     added += 1
         return weights
 
+    def embed_question(self, query: str) -> None:
+        """Embed the question's words now (cached by word), before a store session holds a connection; needs
+        no store access, so it costs no extra database round trip."""
+        self.words.lookup(question_words(query))
+
     def prefetch(self, vocabulary: Vocabulary) -> None:
         """Have the background fill embed the owner's words not embedded yet (server start-up, a first query)."""
         if len(vocabulary) > self._owner(vocabulary).rows:

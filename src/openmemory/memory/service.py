@@ -489,8 +489,8 @@ class Memory:
         )
         now = self._clock()
         self._embedder.embed_query(text)  # cached: the model runs before the store session holds a connection
-        if self._expander is not None:  # the same for the question's words and the owner's new ones
-            self._expander.terms(text, self._store.vocabulary(user_id=owner))
+        if self._expander is not None:  # the same for the question's words (the owner's few new ones: in it)
+            self._expander.embed_question(text)
         with self._store.session():
             hits = retrieve(
                 self._store, self._embedder, text, user_id=owner, k=validate.k(k), where=where, now_ms=now,

@@ -528,18 +528,9 @@ class PostgresStore:
     def maintenance_prune_waypoints(self, threshold: float) -> int:
         return postgres_maintenance.prune_waypoints(self, threshold)
 
-    @contextlib.contextmanager
-    def _bulk_load(self) -> Iterator[Cursor]:
-        """One transaction for ``postgres_copy`` (this class's bulk loader, not part of the Store protocol).
-
-        When it commits, every owner's cached vectors are marked stale (other processes reload them) and the
-        pgvector table is rebuilt from the loaded mean vectors.
-        """
-        with self._tx() as cur:
-            yield cur
-            for (user_id,) in cur.execute(f"SELECT DISTINCT user_id FROM {self._m}".encode()).fetchall():
-                self._vec.bump(cur, user_id)
-        self.maintenance_reindex()
+    def _bulk_load(self) -> contextlib.AbstractContextManager[Cursor]:
+        """One transaction for ``postgres_copy`` (this class's bulk loader, not part of the Store protocol)."""
+        return postgres_maintenance.bulk_load(self)
 
     def maintenance_bulk_insert(self, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:
         """Insert many new memories (one vector each, its mean) with COPY in one transaction.
@@ -555,10 +546,7 @@ class PostgresStore:
 
     def maintenance_reindex(self) -> None:
         """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors at the recorded dimension."""
-        dim = self.read_meta("embed_dim")
-        if dim is not None and dim.isdigit() and self._vec.extension_version is not None:
-            with self._conn() as conn:
-                self._vec.ensure_ann(conn, int(dim), rebuild=True)
+        postgres_maintenance.reindex(self)
 
     def maintenance_stats(self, since_ms: int) -> list[tuple[str, int, int]]:
         return postgres_maintenance.stats(self, since_ms)

@@ -6,6 +6,7 @@ imports over the whole database, where every other method of the store is scoped
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from openmemory.store.records import INSERT_COLUMNS, MEMORY_COLUMNS, memory_row,
 
 if TYPE_CHECKING:
     from openmemory.store.postgres import PostgresStore
+    from openmemory.store.postgres_vectors import Cursor
 
 
 def user_ids(store: PostgresStore) -> list[str | None]:
@@ -71,6 +73,25 @@ def prune_waypoints(store: PostgresStore, threshold: float) -> int:
     with store._tx() as cur:
         cur.execute(f"DELETE FROM {store._w} WHERE weight < %s AND src_id <> dst_id".encode(), (threshold,))
         return max(cur.rowcount, 0)
+
+
+@contextlib.contextmanager
+def bulk_load(store: PostgresStore) -> Iterator[Cursor]:
+    """One transaction for ``postgres_copy``. When it commits, every owner's cached vectors are marked stale
+    (other processes reload them) and the pgvector table is rebuilt from the loaded mean vectors."""
+    with store._tx() as cur:
+        yield cur
+        for (user_id,) in cur.execute(f"SELECT DISTINCT user_id FROM {store._m}".encode()).fetchall():
+            store._vec.bump(cur, user_id)
+    reindex(store)
+
+
+def reindex(store: PostgresStore) -> None:
+    """Rebuild the pgvector table (and its HNSW index) from the stored mean vectors at the recorded dimension."""
+    dim = store.read_meta("embed_dim")
+    if dim is not None and dim.isdigit() and store._vec.extension_version is not None:
+        with store._conn() as conn:
+            store._vec.ensure_ann(conn, int(dim), rebuild=True)
 
 
 def bulk_insert(store: PostgresStore, items: Sequence[tuple[MemoryRecord, Vector]], embed_model: str) -> int:

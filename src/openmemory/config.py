@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         validation_alias=_env("OM_PG_POOL_TIMEOUT_S"),
         description="How long a request waits for a PostgreSQL connection before a 503 `store_unavailable`.",
     )
+    pg_index_build_memory_mb: int = Field(
+        4096,
+        ge=64,
+        validation_alias=_env("OM_PG_INDEX_BUILD_MEMORY_MB"),
+        description="Most maintenance_work_mem a pgvector HNSW (re)build may take, in MB (it asks for what the "
+        "graph needs, at least 1 GB: a graph that fits builds many times faster).",
+    )
     pg_create_db: bool = Field(
         False,
         validation_alias=_env("OM_PG_CREATE_DB"),
@@ -166,7 +173,8 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias=_env("OM_ANN_MIN_MEMORIES"),
         description="Owners with at least this many memories are searched through an approximate (HNSW) index "
-        "instead of an exact scan (SQLite; built in the background while the exact scan answers; 0 = every owner).",
+        "instead of an exact scan (SQLite: built in the background while the exact scan answers; PostgreSQL: "
+        "pgvector's index, below it the owner's rows are sorted exactly; 0 = every owner).",
     )
     word_expansion: bool = Field(
         True,

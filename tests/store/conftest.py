@@ -9,12 +9,19 @@ from typing import Any
 import pytest
 
 from openmemory.store.sqlite import SQLiteStore
-from tests.store.pg import PG_SERVERS, pg_settings, throwaway_schema
+from tests.store.pg import PG_SERVERS, PG_URL, needs_pg, pg_settings, throwaway_schema
 
 DIM = 8
 
 
-@pytest.fixture(params=[pytest.param(None, id="sqlite"), pytest.param("ann", id="sqlite-ann"), *PG_SERVERS])
+@pytest.fixture(
+    params=[
+        pytest.param(None, id="sqlite"),
+        pytest.param("ann", id="sqlite-ann"),
+        *PG_SERVERS,
+        pytest.param("pg-hnsw", id="pgvector-hnsw", marks=[needs_pg, pytest.mark.postgres]),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     url = request.param
     if url is None or url == "ann":
@@ -27,8 +34,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         return
     from openmemory.store.postgres import PostgresStore
 
+    # pgvector-hnsw: every owner searched through pgvector's HNSW index (threshold 1), not the exact sort
+    more = {"ann_min_memories": 1} if url == "pg-hnsw" else {}
+    url = PG_URL if url == "pg-hnsw" else url
     with throwaway_schema(url, "omc") as schema:
-        s = PostgresStore.open(pg_settings(url, schema))
+        s = PostgresStore.open(pg_settings(url, schema, **more))
         s.write_meta("embed_model", "test")
         s.write_meta("embed_dim", str(DIM))
         try:

@@ -81,8 +81,11 @@ def test_legacy_dimension_vectors_are_searched_beside_pgvector(pg_url: str, sche
         store.close()
 
 
-def test_filtered_hnsw_search_keeps_recall_for_a_small_owner(pg_url: str, schema: str) -> None:
-    store = PostgresStore.open(pg_settings(pg_url, schema))
+@pytest.mark.parametrize("exact_below", [20_000, 1], ids=["exact-sort", "hnsw"])
+def test_a_small_owner_among_many_gets_their_exact_nearest(pg_url: str, schema: str, exact_below: int) -> None:
+    # below OM_ANN_MIN_MEMORIES the owner's rows are sorted exactly; past it the HNSW index's iterative scan
+    # walks on until it has found k of them
+    store = PostgresStore.open(pg_settings(pg_url, schema, ann_min_memories=exact_below))
     try:
         store.write_meta("embed_dim", "8")
         rng = np.random.default_rng(7)

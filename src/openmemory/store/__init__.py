@@ -13,8 +13,10 @@ POSTGRES_EXTRA = "pip install 'openmemory-py[postgres]'"
 
 
 def require_postgres() -> None:
-    """Raise ConfigError, naming the install command, when the `postgres` extra (psycopg) is not installed."""
+    """Raise ConfigError, naming the install command, when the `postgres` extra (psycopg, psycopg-pool,
+    pgvector) is not installed."""
     try:
+        import pgvector  # noqa: F401
         import psycopg  # noqa: F401
         import psycopg_pool  # noqa: F401
     except ImportError:

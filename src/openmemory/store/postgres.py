@@ -38,7 +38,7 @@ from openmemory.store.postgres_rows import (
     as_uuids,
     waypoint_owner,
 )
-from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_clause, owner_key
+from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_check, owner_clause, owner_key
 from openmemory.store.records import (
     INSERT_COLUMNS,
     MEMORY_COLUMNS,
@@ -107,7 +107,12 @@ class PostgresStore:
                 extension = enable_pgvector(conn)
             except psycopg.OperationalError as exc:
                 raise unavailable(conn_string, exc) from exc
-        vectors = PgVectors(names, extension[1] if extension else None)
+        vectors = PgVectors(
+            names,
+            extension[1] if extension else None,
+            exact_below=settings.ann_min_memories,
+            build_mem_cap_mb=settings.pg_index_build_memory_mb,
+        )
         pool = open_pool(
             conn_string, extension[0] if extension else None, settings.pg_pool_max, settings.pg_pool_timeout_s
         )
@@ -180,9 +185,11 @@ class PostgresStore:
             return
         with self._checkout() as conn:
             self._local.conn = conn
+            self._vec.begin_session()
             try:
                 yield
             finally:
+                self._vec.end_session()
                 self._local.conn = None
 
     @contextlib.contextmanager
@@ -278,7 +285,7 @@ class PostgresStore:
         ids = as_uuids(memory_ids)
         if not ids:
             return {}
-        owner, args = owner_clause("user_id", user_id)
+        owner, args = owner_check("user_id", user_id)
         out: dict[str, MemoryRecord] = {}
         sectors: dict[str, list[str]] = {}
         with self._tx() as cur:
@@ -364,7 +371,7 @@ class PostgresStore:
         pairs = [(i, float(s)) for i, s in updates if i in valid]
         if not pairs:
             return 0
-        owner, args = owner_clause("m.user_id", user_id)
+        owner, args = owner_check("m.user_id", user_id)
         with self._tx() as cur:
             cur.execute(
                 f"UPDATE {self._m} AS m SET salience = u.s, last_seen_at = %s, updated_at = %s "

@@ -11,6 +11,8 @@ import logging
 from typing import Any
 
 import psycopg
+from pgvector import Vector as PgVector
+from pgvector.psycopg.vector import VectorBinaryDumper
 from psycopg import conninfo, sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -146,6 +148,8 @@ def open_pool(conn_string: str, extension_schema: str | None, max_size: int, tim
     """
 
     def configure(conn: psycopg.Connection[Any]) -> None:
+        # query vectors go in pgvector's binary form (statements cast them with ::vector)
+        conn.adapters.register_dumper(PgVector, VectorBinaryDumper)
         if extension_schema is not None:
             conn.execute("SELECT set_config('search_path', %s, false)", (f'"{extension_schema}", pg_catalog',))
         conn.commit()

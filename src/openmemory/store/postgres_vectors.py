@@ -27,11 +27,15 @@ from typing import Any, cast
 
 import numpy as np
 import psycopg
+from pgvector import Vector as PgVector
+from pgvector.psycopg.vector import register_vector_info
+from psycopg.types import TypeInfo
 
 from openmemory.migrations.postgres import PgNames
 from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
+from openmemory.store.owner_cache import ANN_MIN_MEMORIES
 from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
 from openmemory.store.vocabulary import Vocabulary
 
@@ -42,6 +46,11 @@ BUILD_TABLE = "om_mean_vectors_build"  # a rebuild fills and indexes this, then 
 HNSW_MAX_DIM = 2000  # pgvector's limit for an HNSW index on `vector`
 EF_SEARCH_MIN = 40  # pgvector's default
 EF_SEARCH_MAX = 1000  # pgvector's maximum
+# The HNSW build's memory: a graph that fits builds many times faster (pgvector warns when it does not). Per row
+# pgvector holds the vector (4 bytes a dimension) and its neighbour lists (~0.5 kB with the default m = 16).
+BUILD_MEM_MIN_MB = 1024
+BUILD_BYTES_PER_ROW = 600
+COPY_CHUNK = 20_000  # mean vectors read and copied into the build table per round trip
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -51,9 +60,10 @@ Cursor = psycopg.Cursor[tuple[Any, ...]]
 PG_SYSTEM_OWNER = ""
 
 
-def vector_literal(vector: Vector) -> str:
-    """pgvector's text form ``[x,y,...]`` of a float32 vector."""
-    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32).tolist()) + "]"
+def vector_param(vector: Vector) -> PgVector:
+    """A float32 vector as a query parameter, sent in pgvector's binary form (the pool's connections register
+    the dumper; every statement casts the parameter with ``::vector``)."""
+    return PgVector(np.asarray(vector, dtype=np.float32))
 
 
 def owner_key(user_id: str | None) -> str:
@@ -68,10 +78,24 @@ def owner_clause(column: str, user_id: str | None) -> tuple[str, tuple[Any, ...]
     return f"{column} = %s", (user_id,)
 
 
+def owner_check(column: str, user_id: str | None) -> tuple[str, tuple[Any, ...]]:
+    """An owner predicate the planner does not turn into an index scan, for reads by primary key: there the
+    owner is only a check, and ANDing the owner's index into the plan (which it otherwise does) costs a scan
+    of all the owner's index entries (0.5 ms at a thousand memories, tens of ms at a million)."""
+    return f"{column} IS NOT DISTINCT FROM %s", (user_id,)
+
+
 class PgVectors:
     """The vector side of one PostgresStore (see the module docstring for the two modes)."""
 
-    def __init__(self, names: PgNames, extension_version: tuple[int, ...] | None) -> None:
+    def __init__(
+        self,
+        names: PgNames,
+        extension_version: tuple[int, ...] | None,
+        *,
+        exact_below: int = ANN_MIN_MEMORIES,
+        build_mem_cap_mb: int = 4096,
+    ) -> None:
         self._names = names
         self._memories = names.qualified(names.memories)
         self._ann = names.qualified(ANN_TABLE)
@@ -82,6 +106,10 @@ class PgVectors:
         self._lexicons = LexicalIndex()
         self._seen_gen: dict[str | None, int] = {}
         self._lock = threading.Lock()
+        self._exact_below = exact_below  # owners with fewer mean vectors are searched exactly, not through HNSW
+        self._build_mem_cap_mb = build_mem_cap_mb
+        self._sizes: dict[str | None, tuple[int, int]] = {}  # owner -> (counter, mean vectors) when not in a lexicon
+        self._session = threading.local()  # .gens: the owners' counters read in this thread's store session
 
     @property
     def mode(self) -> str:
@@ -149,17 +177,23 @@ class PgVectors:
                 f"CREATE TABLE {build} (memory_id UUID PRIMARY KEY REFERENCES {self._memories}(id) "
                 f"ON DELETE CASCADE, user_id TEXT, v vector({int(dim)}) NOT NULL)".encode()
             )
-            self._copy_means(cur, build, dim, None)
+            rows = self._copy_means(cur, build, dim, None)
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(f"CREATE INDEX {BUILD_TABLE}_user_idx ON {build} (user_id)".encode())
             if dim <= HNSW_MAX_DIM:
-                # A graph that fits in maintenance_work_mem builds many times faster (pgvector warns otherwise);
-                # SET LOCAL lasts only for this transaction.
-                cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                # SET LOCAL lasts only for this transaction; pgvector takes memory as the graph grows, up to this.
+                memory = f"{self._build_mem_mb(rows, dim)}MB"
+                cur.execute("SELECT set_config('maintenance_work_mem', %s, true)", (memory,))
                 cur.execute(f"CREATE INDEX {BUILD_TABLE}_hnsw_idx ON {build} USING hnsw (v vector_cosine_ops)".encode())
             else:
                 log.warning("[DB] %d-dimensional vectors are above pgvector's HNSW limit; search is exact", dim)
         return started
+
+    def _build_mem_mb(self, rows: int, dim: int) -> int:
+        """maintenance_work_mem for an HNSW build of ``rows`` vectors: enough for the graph to fit (estimated),
+        at least 1 GB, at most OM_PG_INDEX_BUILD_MEMORY_MB."""
+        need = rows * (4 * dim + BUILD_BYTES_PER_ROW) * 5 // 4 // 2**20
+        return max(min(BUILD_MEM_MIN_MB, self._build_mem_cap_mb), min(need, self._build_mem_cap_mb))
 
     def _swap(self, conn: psycopg.Connection[tuple[Any, ...]], dim: int, started: dict[str, int]) -> int:
         """Catch up the owners written during the build, then put the build table in the live one's place."""
@@ -191,21 +225,37 @@ class PgVectors:
             self.ann_dim = dim
         return int(row[0]) if row else 0
 
-    def _copy_means(self, cur: Cursor, table: str, dim: int, owner: tuple[str | None] | None) -> None:
-        """COPY the mean vectors at ``dim`` (of one owner, or everyone's) from memories into ``table``."""
-        where, args = "", ()
+    def _copy_means(self, cur: Cursor, table: str, dim: int, owner: tuple[str | None] | None) -> int:
+        """COPY the mean vectors at ``dim`` (of one owner, or everyone's) from memories into ``table``; how many.
+
+        Read in chunks in id order and copied in pgvector's binary form, so a million rows neither sit in this
+        process at once nor go through a text form of every float.
+        """
+        where, args = "", cast(tuple[Any, ...], ())
         if owner is not None:
             clause, args = owner_clause("user_id", owner[0])
             where = f" AND {clause}"
-        cur.execute(
-            f"SELECT id, user_id, mean_vec FROM {self._memories} "
-            f"WHERE mean_dim = %s AND mean_vec IS NOT NULL{where}".encode(),
-            (dim, *args),
-        )
-        rows = cur.fetchall()
-        with cur.copy(f"COPY {table} (memory_id, user_id, v) FROM STDIN".encode()) as copy:
-            for memory_id, user_id, blob in rows:
-                copy.write_row((memory_id, user_id, vector_literal(decode_vector(bytes(blob)))))
+        info = TypeInfo.fetch(cur.connection, "vector")
+        if info is None:
+            raise psycopg.ProgrammingError("the vector type of pgvector is not on the search_path")
+        register_vector_info(cast(Any, cur), info)  # on this cursor only: binary COPY needs the type's oid
+        copied, after = 0, None
+        while True:
+            page, page_args = ("", ()) if after is None else (" AND id > %s", (after,))
+            cur.execute(
+                f"SELECT id, user_id, mean_vec FROM {self._memories} WHERE mean_dim = %s AND mean_vec IS NOT NULL"
+                f"{where}{page} ORDER BY id LIMIT %s".encode(),
+                (dim, *args, *page_args, COPY_CHUNK),
+            )
+            rows = cur.fetchall()
+            if not rows:
+                return copied
+            with cur.copy(f"COPY {table} (memory_id, user_id, v) FROM STDIN WITH (FORMAT BINARY)".encode()) as copy:
+                copy.set_types(["uuid", "text", "vector"])
+                for memory_id, user_id, blob in rows:
+                    copy.write_row((memory_id, user_id, PgVector(decode_vector(bytes(blob)))))
+            copied += len(rows)
+            after = rows[-1][0]
 
     # -- keeping in step with writes -------------------------------------------------------------------------
 
@@ -216,7 +266,7 @@ class PgVectors:
                 cur.execute(
                     f"INSERT INTO {self._ann} (memory_id, user_id, v) VALUES (%s, %s, %s::vector) "
                     f"ON CONFLICT (memory_id) DO UPDATE SET v = excluded.v, user_id = excluded.user_id".encode(),
-                    (memory_id, user_id, vector_literal(mean)),
+                    (memory_id, user_id, vector_param(mean)),
                 )
             else:
                 cur.execute(f"DELETE FROM {self._ann} WHERE memory_id = %s".encode(), (memory_id,))
@@ -229,7 +279,11 @@ class PgVectors:
             (owner_key(user_id),),
         )
         row = cur.fetchone()
-        return int(row[0]) if row else 0
+        gen = int(row[0]) if row else 0
+        memo: dict[str | None, int] | None = getattr(self._session, "gens", None)
+        if memo is not None:
+            memo.pop(user_id, None)  # written in this session: read it again
+        return gen
 
     def committed(
         self,
@@ -263,6 +317,7 @@ class PgVectors:
 
     def _forget(self, user_id: str | None) -> None:
         self._seen_gen.pop(user_id, None)
+        self._sizes.pop(user_id, None)
         self._index.drop_user(user_id)
         self._lexicons.drop_user(user_id)
 
@@ -271,14 +326,27 @@ class PgVectors:
     def search(
         self, cur: Cursor, query: Vector, user_id: str | None, k: int, project_id: str | None = None
     ) -> list[tuple[str, float]]:
+        """The owner's ``k`` nearest mean vectors. An owner below OM_ANN_MIN_MEMORIES is ranked exactly (its rows
+        by the user_id index, then a top-k sort: ~1 ms for a thousand rows however large the table); a larger one
+        through the HNSW index, whose iterative scan walks on until ``k`` of the owner's rows are found. Through
+        the index a small owner among many would cost a walk over most of the graph, and pgvector stops an
+        iterative scan after hnsw.max_scan_tuples (20,000) rows, so it could come back short."""
         dim = int(query.shape[0])
         if k <= 0:
             return []
         if self.ann_dim != dim:
             return self._matrix(cur, user_id, dim).search(query, k, project_id)
-        if self.has_iterative_scan:
-            cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, k))),))
+        exact = self.owner_size(cur, user_id) < self._exact_below
+        if not exact:
+            ef = str(max(EF_SEARCH_MIN, min(EF_SEARCH_MAX, k)))
+            if self.has_iterative_scan:
+                cur.execute(
+                    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+                    "set_config('hnsw.ef_search', %s, true)",
+                    (ef,),
+                )
+            else:
+                cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (ef,))
         owner, args = owner_clause("a.user_id", user_id)
         scope, scope_args = "", cast(tuple[str, ...], ())
         if project_id is not None:
@@ -288,14 +356,34 @@ class PgVectors:
                 "AND (m.project_id IS NULL OR m.project_id IN (%s, %s)))"
             )
             scope_args = (SYSTEM_GLOBAL, project_id)
+        # `+ 0` hides the distance from the HNSW index: the planner takes the user_id index and sorts
+        distance = "(a.v <=> %s::vector) + 0" if exact else "a.v <=> %s::vector"
         cur.execute(
-            f"SELECT a.memory_id::text, a.v <=> %s::vector AS d FROM {self._ann} a WHERE {owner}{scope} "
+            f"SELECT a.memory_id::text, {distance} AS d FROM {self._ann} a WHERE {owner}{scope} "
             "ORDER BY d LIMIT %s".encode(),
-            (vector_literal(query), *args, *scope_args, k),
+            (vector_param(query), *args, *scope_args, k),
         )
         # relaxed_order may return rows slightly out of order: sort them here
         hits = [(str(m), 1.0 - float(d)) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))]
         return sorted(hits, key=lambda h: -h[1])
+
+    def owner_size(self, cur: Cursor, user_id: str | None) -> int:
+        """How many memories the owner has: their lexicon's size when it is loaded, else counted once per
+        write counter value."""
+        gen = self._current_gen(cur, user_id)
+        lexicon = self._lexicons.get(user_id)
+        if lexicon is not None:
+            return len(lexicon)
+        known = self._sizes.get(user_id)
+        if known is not None and known[0] == gen:
+            return known[1]
+        owner, args = owner_clause("user_id", user_id)
+        cur.execute(f"SELECT count(*) FROM {self._ann} WHERE {owner}".encode(), args)
+        row = cur.fetchone()
+        size = int(row[0]) if row else 0
+        with self._lock:
+            self._sizes[user_id] = (gen, size)
+        return size
 
     def scores(self, cur: Cursor, query: Vector, memory_ids: Sequence[str], user_id: str | None) -> dict[str, float]:
         dim = int(query.shape[0])
@@ -303,11 +391,11 @@ class PgVectors:
             return {}
         if self.ann_dim != dim:
             return self._matrix(cur, user_id, dim).scores_for(query, list(memory_ids))
-        owner, args = owner_clause("user_id", user_id)
+        owner, args = owner_check("user_id", user_id)
         cur.execute(
             f"SELECT memory_id::text, v <=> %s::vector FROM {self._ann} "
             f"WHERE memory_id = ANY(%s::uuid[]) AND {owner}".encode(),
-            (vector_literal(query), list(memory_ids), *args),
+            (vector_param(query), list(memory_ids), *args),
         )
         return {str(m): 1.0 - float(d) for m, d in cur.fetchall() if d is not None and not math.isnan(float(d))}
 
@@ -358,7 +446,11 @@ class PgVectors:
         return None
 
     def _current_gen(self, cur: Cursor, user_id: str | None) -> int:
-        """The owner's write counter; forgets their cached structures when another writer moved it."""
+        """The owner's write counter; forgets their cached structures when another writer moved it. Inside a
+        store session it is read once (a query's vector search, BM25 and vocabulary all ask)."""
+        memo: dict[str | None, int] | None = getattr(self._session, "gens", None)
+        if memo is not None and user_id in memo:
+            return memo[user_id]
         cur.execute(f"SELECT gen FROM {self._gen} WHERE owner = %s".encode(), (owner_key(user_id),))
         row = cur.fetchone()
         gen = int(row[0]) if row else 0
@@ -366,7 +458,16 @@ class PgVectors:
             if self._seen_gen.get(user_id) != gen:
                 self._forget(user_id)
                 self._seen_gen[user_id] = gen
+        if memo is not None:
+            memo[user_id] = gen
         return gen
+
+    def begin_session(self) -> None:
+        """This thread's store calls share one transaction until ``end_session``: read counters once."""
+        self._session.gens = {}
+
+    def end_session(self) -> None:
+        self._session.gens = None
 
     def _matrix(self, cur: Cursor, user_id: str | None, dim: int) -> OwnerVectors:
         gen = self._current_gen(cur, user_id)

@@ -3,10 +3,11 @@ search on stale figures (document counts, lengths, deleted rows)."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openmemory.store.lexical_index import UserLexicon
+from openmemory.store.lexical_index import BLOCK, UserLexicon, top_rows
 
 _TEXTS = ["Ana visited Lisbon", "Bruno cooked in Lisbon", "Ana lost a bicycle", "a bicycle trip to Oslo", "Oslo"]
 _QUESTIONS = ["What did Ana do in Lisbon?", "bicycle Oslo", "Bruno", "Lisbon Lisbon trip"]
@@ -39,3 +40,24 @@ def test_searches_between_writes_rank_as_a_lexicon_built_from_the_final_contents
         fresh.put(memory_id, text)
     for question in _QUESTIONS:  # every hit (k covers them all); ties may come in either row order
         assert sorted(live.search(question, k=10)) == sorted(fresh.search(question, k=10))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 60_000),
+    k=st.integers(1, 40),
+    hit_share=st.sampled_from([0.0001, 0.01, 0.3, 1.0]),
+)
+def test_a_large_owner_gets_the_same_best_scores_as_a_full_sort(seed: int, n: int, k: int, hit_share: float) -> None:
+    # a large owner's search takes its top k from the blocks whose best score can reach them; whatever the
+    # ties (few distinct scores, as with a name in every tenth memory), it returns the k best positive
+    # scores, best first, each row once
+    rng = np.random.default_rng(seed)
+    values = np.where(rng.random(n) < hit_share, rng.choice([0.5, 1.0, 1.5, 2.25, 3.0], n), 0.0)
+    scores = np.zeros(-(-n // BLOCK) * BLOCK, dtype=np.float32)
+    scores[:n] = values
+    rows = top_rows(scores, k)
+    assert scores[rows].tolist() == sorted(values[values > 0].tolist(), reverse=True)[:k]
+    assert len(set(rows.tolist())) == len(rows)
+    assert all(r < n for r in rows.tolist())

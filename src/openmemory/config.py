@@ -93,6 +93,14 @@ class Settings(BaseSettings):
         validation_alias=_env("OM_PG_POOL_TIMEOUT_S"),
         description="How long a request waits for a PostgreSQL connection before a 503 `store_unavailable`.",
     )
+    serve_query_threads: int = Field(
+        40,
+        ge=1,
+        le=256,
+        validation_alias=_env("OM_SERVE_QUERY_THREADS"),
+        description="Queries one server worker answers at once (`POST /memory/query`); more wait "
+        "their turn in arrival order.",
+    )
     pg_index_build_memory_mb: int = Field(
         4096,
         ge=64,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Header, Request
 
 from openmemory.api.auth import Caller, KeyRing, presented_key
@@ -31,6 +32,19 @@ async def _caller(request: Request) -> AsyncIterator[Caller]:
         yield caller
     finally:
         limiter.release(caller.meter_key)
+
+
+T = TypeVar("T")
+
+
+async def run_query_thread(request: Request, work: Callable[[], T]) -> T:
+    """Run a query's engine work in a worker thread, at most OM_SERVE_QUERY_THREADS at once in this process;
+    the others wait in arrival order (anyio's limiter is first come, first served)."""
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "query_limiter", None)
+    if limiter is None:  # made on first use, inside the server's event loop
+        limiter = state.query_limiter = anyio.CapacityLimiter(state.query_threads)
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
 MemoryDep = Annotated[Memory, Depends(_memory)]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from openmemory.api.context import CallerDep, MemoryDep, ProjectHeader, project_scope
+from openmemory.api.context import CallerDep, MemoryDep, ProjectHeader, project_scope, run_query_thread
 from openmemory.api.overview import newest_memories
 from openmemory.api.schemas import (
     AddBody,
@@ -90,14 +90,19 @@ def run_query(memory: Memory, body: QueryBody, owner: str | None, project_id: st
 
 
 @router.post("/query", response_model=QueryResponse)
-def query(body: QueryBody, memory: MemoryDep, caller: CallerDep, x_project_id: ProjectHeader = None) -> Response:
+async def query(
+    request: Request, body: QueryBody, memory: MemoryDep, caller: CallerDep, x_project_id: ProjectHeader = None
+) -> Response:
     owner = caller.owner(body.user_id, body.filters.user_id if body.filters else None)
     project = project_scope(x_project_id, body.project_id, body.filters.project_id if body.filters else None)
-    found = QueryResponse(query=body.query, matches=[match_of(h) for h in run_query(memory, body, owner, project)])
-    # Serialised here, in the handler's worker thread: returned as a model, FastAPI would validate it again
-    # against response_model and serialise it in a second hop to the thread pool (the busiest route; the
-    # bytes are the same, and response_model still documents them).
-    return Response(found.model_dump_json(), media_type="application/json")
+
+    def answer() -> str:
+        found = QueryResponse(query=body.query, matches=[match_of(h) for h in run_query(memory, body, owner, project)])
+        # Serialised here: returned as a model, FastAPI would validate it again against response_model and
+        # serialise it in a second hop to the thread pool (the bytes are the same; response_model documents them).
+        return found.model_dump_json()
+
+    return Response(await run_query_thread(request, answer), media_type="application/json")
 
 
 @router.post("/reinforce", response_model=OkResponse)

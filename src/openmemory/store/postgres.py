@@ -360,19 +360,25 @@ class PostgresStore:
         self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content, m.project_id)
 
     def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
-        return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, self._clock()) > 0
+        return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, self._clock(), durable=True) > 0
 
     def touch_memories(self, updates: Sequence[tuple[str, float]], *, user_id: str | None, last_seen_at_ms: int) -> int:
         """Set salience and last-seen time of several of the user's memories in one transaction."""
-        return self._touch(updates, user_id, last_seen_at_ms, last_seen_at_ms)
+        return self._touch(updates, user_id, last_seen_at_ms, last_seen_at_ms, durable=False)
 
-    def _touch(self, updates: Sequence[tuple[str, float]], user_id: str | None, seen_ms: int, now_ms: int) -> int:
+    def _touch(
+        self, updates: Sequence[tuple[str, float]], user_id: str | None, seen_ms: int, now_ms: int, *, durable: bool
+    ) -> int:
         valid = set(as_uuids([u[0] for u in updates]))
         pairs = [(i, float(s)) for i, s in updates if i in valid]
         if not pairs:
             return 0
         owner, args = owner_check("m.user_id", user_id)
         with self._tx() as cur:
+            if not durable:
+                # Query-time reinforcement is a nudge, not data: its commit does not wait for the WAL to reach
+                # the disk (a crash may forget the last fraction of a second of nudges, never a memory).
+                cur.execute("SELECT set_config('synchronous_commit', 'off', true)")
             cur.execute(
                 f"UPDATE {self._m} AS m SET salience = u.s, last_seen_at = %s, updated_at = %s "
                 f"FROM unnest(%s::uuid[], %s::float8[]) AS u(id, s) WHERE m.id = u.id AND {owner}".encode(),

@@ -162,7 +162,7 @@ class UserLexicon:
                 scores[weighted[0]] += np.float32(weight) * weighted[1]
         hidden = self._projects.hidden(project_id, len(self._ids))
         if hidden is not None:
-            scores[hidden] = 0.0
+            scores[: len(hidden)][hidden] = 0.0
         hit_rows = top_rows(scores, k)
         ids = self._ids
         return [(str(ids[r]), s) for r, s in zip(hit_rows.tolist(), scores[hit_rows].tolist(), strict=True)]

@@ -102,7 +102,6 @@ class Settings(BaseSettings):
         "arrival order. 0 = 2 on SQLite (a query is CPU work: fewer at once, shorter tail), 4 on PostgreSQL "
         "(queries also wait on the server).",
     )
-
     pg_index_build_memory_mb: int = Field(
         4096,
         ge=64,

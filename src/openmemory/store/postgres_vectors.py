@@ -368,8 +368,9 @@ class PgVectors:
         return sorted(hits, key=lambda h: -h[1])
 
     def owner_size(self, cur: Cursor, user_id: str | None) -> int:
-        """How many memories the owner has: their lexicon's size when it is loaded, else counted once per
-        write counter value."""
+        """How many memories the owner has, counted up to OM_ANN_MIN_MEMORIES (all the search needs to know):
+        their lexicon's size when it is loaded, else counted once per write counter value; the cap keeps that
+        count cheap for an owner of millions whose every add searches for neighbours."""
         gen = self._current_gen(cur, user_id)
         lexicon = self._lexicons.get(user_id)
         if lexicon is not None:
@@ -378,7 +379,10 @@ class PgVectors:
         if known is not None and known[0] == gen:
             return known[1]
         owner, args = owner_clause("user_id", user_id)
-        cur.execute(f"SELECT count(*) FROM {self._ann} WHERE {owner}".encode(), args)
+        cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {self._ann} WHERE {owner} LIMIT %s) AS owned".encode(),
+            (*args, self._exact_below),
+        )
         row = cur.fetchone()
         size = int(row[0]) if row else 0
         with self._lock:

@@ -96,7 +96,7 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
     )
     app.state.keyring = keyring
     app.state.limiter = KeyLimiter.from_settings(settings)
-    app.state.query_threads = settings.serve_query_threads or (4 if settings.metadata_backend == "postgres" else 2)
+    app.state.query_threads = settings.serve_query_threads
     app.state.meter = RequestMeter()
     if memory is not None:
         app.state.memory = memory

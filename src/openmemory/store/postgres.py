@@ -21,11 +21,11 @@ from dataclasses import replace
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from openmemory.clock import Clock, now_ms
 from openmemory.config import Settings
-from openmemory.errors import SchemaOutdated, StoreError, StoreFull, StoreReadOnly, StoreUnavailable
+from openmemory.errors import SchemaOutdated
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
 from openmemory.store import postgres_maintenance, postgres_transfer, postgres_users
@@ -33,7 +33,15 @@ from openmemory.store.audit import Audit
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
 from openmemory.store.filters import POSTGRES_FILTERS, filter_sql
-from openmemory.store.postgres_connect import build_conninfo, connect, describe, enable_pgvector, open_pool, unavailable
+from openmemory.store.postgres_connect import (
+    build_conninfo,
+    checkout,
+    connect,
+    describe,
+    enable_pgvector,
+    open_pool,
+    unavailable,
+)
 from openmemory.store.postgres_rows import (
     as_uuids,
     waypoint_owner,
@@ -147,30 +155,8 @@ class PostgresStore:
         with self._checkout() as conn:
             yield conn
 
-    @contextlib.contextmanager
-    def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-        except PoolTimeout as exc:
-            raise StoreUnavailable(
-                f"no PostgreSQL connection for {self.location} within {self._pool.timeout:g} s (all "
-                f"{self._pool.max_size} of OM_PG_POOL_MAX busy, or the server is down); retry"
-            ) from exc
-        except psycopg.errors.DiskFull as exc:
-            raise StoreFull(self.location) from exc
-        except psycopg.errors.ReadOnlySqlTransaction as exc:
-            raise StoreReadOnly(self.location, _first_line(exc)) from exc
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            # A commit whose answer was lost may have been applied: each store call is one transaction, so it
-            # is in the database whole or not at all; adding the same memory again finds it (dedup).
-            raise StoreUnavailable(
-                f"the connection to PostgreSQL at {self.location} was lost during the request "
-                f"({_first_line(exc)}); its transaction was applied whole or not at all; retry once the "
-                f"server is back"
-            ) from exc
-        except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL {self.location}: {_first_line(exc)}") from exc
+    def _checkout(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        return checkout(self._pool, self.location)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -601,8 +587,3 @@ class PostgresStore:
     def maintenance_audit(self) -> Audit:
         """Invalid indexes, schema versions and half-written rows of the schema (``store/audit.py``)."""
         return postgres_maintenance.audit(self)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -7,7 +7,9 @@ failures into one StoreUnavailable line that names the server, the database and 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -17,7 +19,7 @@ from psycopg import conninfo, sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from openmemory.config import Settings
-from openmemory.errors import StoreUnavailable
+from openmemory.errors import StoreError, StoreFull, StoreReadOnly, StoreUnavailable
 
 log = logging.getLogger("openmemory.store.postgres")
 
@@ -173,3 +175,35 @@ def open_pool(conn_string: str, extension_schema: str | None, max_size: int, tim
             f"no connection to PostgreSQL at {describe(conn_string)} within {timeout_s:.0f} s"
         ) from exc
     return pool
+
+
+@contextlib.contextmanager
+def checkout(pool: ConnectionPool, location: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection from ``pool`` for the block, with PostgreSQL's failures as the store's errors (``location``
+    names the database in their messages)."""
+    try:
+        with pool.connection() as conn:
+            yield conn
+    except PoolTimeout as exc:
+        raise StoreUnavailable(
+            f"no PostgreSQL connection for {location} within {pool.timeout:g} s (all "
+            f"{pool.max_size} of OM_PG_POOL_MAX busy, or the server is down); retry"
+        ) from exc
+    except psycopg.errors.DiskFull as exc:
+        raise StoreFull(location) from exc
+    except psycopg.errors.ReadOnlySqlTransaction as exc:
+        raise StoreReadOnly(location, first_line(exc)) from exc
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        # A commit whose answer was lost may have been applied: each store call is one transaction, so it is in
+        # the database whole or not at all; adding the same memory again finds it (dedup).
+        raise StoreUnavailable(
+            f"the connection to PostgreSQL at {location} was lost during the request ({first_line(exc)}); its "
+            f"transaction was applied whole or not at all; retry once the server is back"
+        ) from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL {location}: {first_line(exc)}") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -177,6 +177,7 @@ class PgVectors:
                 f"CREATE TABLE {build} (memory_id UUID PRIMARY KEY REFERENCES {self._memories}(id) "
                 f"ON DELETE CASCADE, user_id TEXT, v vector({int(dim)}) NOT NULL)".encode()
             )
+            self._binary_vectors(cur)
             rows = self._copy_means(cur, build, dim, None)
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(f"CREATE INDEX {BUILD_TABLE}_user_idx ON {build} (user_id)".encode())
@@ -210,6 +211,8 @@ class PgVectors:
             cur.execute(f"LOCK TABLE {self._gen} IN EXCLUSIVE MODE".encode())
             cur.execute(f"SELECT owner, gen FROM {self._gen}".encode())
             moved = [o for o, g in cur.fetchall() if started.get(str(o)) != int(g)]
+            if moved:
+                self._binary_vectors(cur)
             for owner in moved:
                 user_id = None if owner == PG_SYSTEM_OWNER else str(owner)
                 clause, args = owner_clause("user_id", user_id)
@@ -225,20 +228,24 @@ class PgVectors:
             self.ann_dim = dim
         return int(row[0]) if row else 0
 
+    @staticmethod
+    def _binary_vectors(cur: Cursor) -> None:
+        """Teach this cursor (only) pgvector's binary form, which a binary COPY needs the type's oid for."""
+        info = TypeInfo.fetch(cur.connection, "vector")
+        if info is None:
+            raise psycopg.ProgrammingError("the vector type of pgvector is not on the search_path")
+        register_vector_info(cast(Any, cur), info)
+
     def _copy_means(self, cur: Cursor, table: str, dim: int, owner: tuple[str | None] | None) -> int:
         """COPY the mean vectors at ``dim`` (of one owner, or everyone's) from memories into ``table``; how many.
 
         Read in chunks in id order and copied in pgvector's binary form, so a million rows neither sit in this
-        process at once nor go through a text form of every float.
+        process at once nor go through a text form of every float; ``cur`` went through ``_binary_vectors``.
         """
         where, args = "", cast(tuple[Any, ...], ())
         if owner is not None:
             clause, args = owner_clause("user_id", owner[0])
             where = f" AND {clause}"
-        info = TypeInfo.fetch(cur.connection, "vector")
-        if info is None:
-            raise psycopg.ProgrammingError("the vector type of pgvector is not on the search_path")
-        register_vector_info(cast(Any, cur), info)  # on this cursor only: binary COPY needs the type's oid
         copied, after = 0, None
         while True:
             page, page_args = ("", ()) if after is None else (" AND id > %s", (after,))

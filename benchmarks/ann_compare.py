@@ -80,9 +80,10 @@ def build(lib: str, base: np.ndarray) -> Any:
         from usearch.index import Index
 
         # usearch-<dtype>[-ea<expansion_add>][-es<expansion_search>][-co<connectivity>], e.g. usearch-f32-ea64-es256
-        # (the engine's graph); -co32 doubles the links per node
+        # (the engine's graph); -co32 doubles the links per node; -rs<N> asks the graph for N candidates and
+        # re-scores them exactly in float32 (how the engine reads an int8 graph), keeping the first k
         dtype, *extra = lib.split("-")[1:]
-        opts = {part[:2]: int(part[2:]) for part in extra}
+        opts = {part[:2]: int(part[2:]) for part in extra if part[:2] != "rs"}
         index = Index(
             ndim=dim, metric="ip", dtype=dtype, connectivity=opts.get("co", 16), expansion_add=opts.get("ea", 128),
             expansion_search=opts.get("es", 128),
@@ -141,7 +142,12 @@ def search(lib: str, index: Any, base: np.ndarray, q: np.ndarray, k: int) -> np.
         top = np.argpartition(-scores, k - 1)[:k]
         return top[np.argsort(-scores[top])]
     if lib.startswith("usearch"):
-        return np.asarray(index.search(q, k, threads=1).keys, dtype=np.int64)
+        pool = next((int(part[2:]) for part in lib.split("@")[0].split("-") if part.startswith("rs")), 0)
+        keys = np.asarray(index.search(q, max(k, pool), threads=1).keys, dtype=np.int64)
+        if not pool:
+            return keys
+        sims = base[keys] @ q
+        return keys[np.argsort(-sims, kind="stable")[:k]]
     if lib.startswith("faiss"):
         _, ids = index.search(q.reshape(1, -1), k)
         return ids[0]

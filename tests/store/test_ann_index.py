@@ -186,6 +186,66 @@ def test_a_growing_graph_searches_wider_and_keeps_recall(monkeypatch: pytest.Mon
     assert fixed < 0.9 and grown >= 0.98, (fixed, grown)
 
 
+def _exact_top(vectors: Any, q: Any, k: int) -> list[tuple[str, float]]:
+    order = np.argsort(-(vectors @ q), kind="stable")[:k]
+    return [(str(i), float(vectors[i] @ q)) for i in order]
+
+
+def _assert_exact(got: list[tuple[str, float]], vectors: Any, q: Any) -> None:
+    for m, score in got:
+        assert abs(score - float(vectors[int(m)] @ q)) < 1e-5
+
+
+@pytest.mark.parametrize("nodes", ["int8", "float32 (saved before int8 graphs)"])
+def test_a_saved_graph_answers_after_loading_as_it_did_before(tmp_path: Path, nodes: str) -> None:
+    vectors, queries = _clustered(3000, seed=4), _clustered(30, seed=5)
+    ann = OwnerAnn(DIM)
+    if nodes != "int8":  # how a file written by an earlier release holds its graph: float32 nodes, no rows beside
+        from usearch.index import Index
+
+        ann._index = Index(ndim=DIM, metric="ip", dtype="f32", connectivity=32, expansion_add=64)
+        ann._matrix = None
+    ann.fill([str(i) for i in range(len(vectors))], vectors, [None] * len(vectors), [0] * len(vectors), threads=1)
+    ann.remove("7")
+    before = [ann.search(q, 10) for q in queries]
+    ann.save(tmp_path / "g.npz", gen=3)
+    gen, loaded = OwnerAnn.load(tmp_path / "g.npz")
+    assert gen == 3 and len(loaded) == len(vectors) - 1
+    after = [loaded.search(q, 10) for q in queries]
+    assert after == before
+    for q, got in zip(queries, after, strict=True):
+        _assert_exact(got, vectors, q)
+        assert "7" not in {m for m, _ in got}
+    loaded.put("3000", vectors[0])  # the loaded index follows writes, in either kind of graph
+    assert {m for m, _ in loaded.search(vectors[0], 2)} == {"0", "3000"}
+
+
+def test_an_int8_graph_finds_what_a_float32_graph_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # int8 nodes order candidates approximately; the float32 re-scoring of a pool of RESCORE_POOL puts the top ten
+    # back in order with the exact scan's cosines, as many of the true ten as a float32 graph finds
+    from usearch.index import Index
+
+    vectors, queries = _clustered(8000, seed=6), _clustered(100, seed=7)
+    ann, f32 = OwnerAnn(DIM), OwnerAnn(DIM)
+    f32._index, f32._matrix = Index(ndim=DIM, metric="ip", dtype="f32", connectivity=32, expansion_add=64), None
+    assert ann._index.dtype == ann_index.ScalarKind.I8
+    for index in (ann, f32):
+        index.fill([str(i) for i in range(len(vectors))], vectors, [None] * len(vectors), [0] * len(vectors), 1)
+
+    def recall(index: OwnerAnn) -> float:
+        hits = []
+        for q in queries:
+            got = index.search(q, 10)
+            _assert_exact(got, vectors, q)
+            hits.append(len({m for m, _ in got} & {m for m, _ in _exact_top(vectors, q, 10)}) / 10)
+        return float(np.mean(hits))
+
+    wide, reference = recall(ann), recall(f32)
+    assert wide >= reference - 0.01, (wide, reference)
+    monkeypatch.setattr(ann_index, "RESCORE_POOL", 10)  # without the wider pool the int8 order shows through
+    assert recall(ann) < wide
+
+
 @given(st.integers(0, 10**8), st.integers(0, 10**8))
 def test_the_search_expansion_never_shrinks_as_a_graph_grows(a: int, b: int) -> None:
     small, large = sorted((a, b))

@@ -83,9 +83,10 @@ def build(lib: str, base: np.ndarray) -> Any:
         # (the engine's graph); -co32 doubles the links per node; -rs<N> asks the graph for N candidates and
         # re-scores them exactly in float32 (how the engine reads an int8 graph), keeping the first k
         dtype, *extra = lib.split("-")[1:]
-        opts = {part[:2]: int(part[2:]) for part in extra if part[:2] != "rs"}
+        # -cos: cosine instead of inner product (usearch normalises quantised vectors again)
+        opts = {part[:2]: int(part[2:]) for part in extra if part[2:].isdigit()}
         index = Index(
-            ndim=dim, metric="ip", dtype=dtype, connectivity=opts.get("co", 16), expansion_add=opts.get("ea", 128),
+            ndim=dim, metric="cos" if "cos" in extra else "ip", dtype=dtype, connectivity=opts.get("co", 16), expansion_add=opts.get("ea", 128),
             expansion_search=opts.get("es", 128),
         )  # fmt: skip
         step = BUILD_CHUNK or n  # the engine's background build adds 10,000 rows at a time on all cores

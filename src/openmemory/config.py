@@ -176,13 +176,14 @@ class Settings(BaseSettings):
         validation_alias=_env("OM_RECALL_FLUSH_MS"),
         description="Buffer query-time reinforcement and write it every N ms (0 = at once; opm serve: 50).",
     )
-    ann_min_memories: int = Field(
-        20_000,
+    ann_min_memories: int | None = Field(
+        None,
         ge=0,
         validation_alias=_env("OM_ANN_MIN_MEMORIES"),
         description="Owners with at least this many memories are searched through an approximate (HNSW) index "
-        "instead of an exact scan (SQLite: built in the background while the exact scan answers; PostgreSQL: "
-        "pgvector's index, below it the owner's rows are sorted exactly; 0 = every owner).",
+        "instead of an exact scan (SQLite: built in the background while the exact scan answers, default 5000; "
+        "PostgreSQL: pgvector's index, below it the owner's rows are sorted exactly, default 20000; 0 = every "
+        "owner).",
     )
     word_expansion: bool = Field(
         True,

@@ -27,7 +27,7 @@ from openmemory.engine.embed.base import l2_normalise
 from openmemory.engine.sectors import DECAY_LAMBDA_PER_DAY
 from openmemory.memory import Memory
 from openmemory.models import MemoryRecord
-from openmemory.store import open_store
+from openmemory.store import ann_threshold, open_store
 
 _NAMES = [
     "Ana",
@@ -242,7 +242,7 @@ def resident_mb() -> tuple[float, float]:
 def _dense_recall(memory: Memory, user_id: str, questions: list[str]) -> float | None:
     """Recall@10 of the store's vector search (approximate past OM_ANN_MIN_MEMORIES) against an exact scan of
     the same file, over ``questions``; None when the owner is below the threshold (the search is exact)."""
-    if memory.count(user_id=user_id) < memory.settings.ann_min_memories:
+    if memory.count(user_id=user_id) < ann_threshold(memory.settings):
         return None
     exact_settings = memory.settings.model_copy(update={"ann_min_memories": 2**62, "auto_migrate": False})
     # Both searches straight on a store of the file (Memory keeps its own store private).

@@ -7,7 +7,7 @@ from openmemory.config import Settings
 from openmemory.errors import ConfigError
 from openmemory.store.base import VECTOR_EPOCH_KEY, MemoryFilter, Store, UserStats
 
-__all__ = ["VECTOR_EPOCH_KEY", "MemoryFilter", "Store", "UserStats", "open_store", "require_postgres"]
+__all__ = ["VECTOR_EPOCH_KEY", "MemoryFilter", "Store", "UserStats", "ann_threshold", "open_store", "require_postgres"]
 
 POSTGRES_EXTRA = "pip install 'openmemory-py[postgres]'"
 
@@ -40,6 +40,20 @@ def open_store(settings: Settings, *, clock: Clock = now_ms) -> Store:
         busy_timeout_ms=settings.busy_timeout_ms,
         vector_table=settings.vector_table,
         auto_migrate=settings.auto_migrate,
-        ann_min_memories=settings.ann_min_memories,
+        ann_min_memories=ann_threshold(settings),
         clock=clock,
     )
+
+
+def ann_threshold(settings: Settings) -> int:
+    """The owner size from which vector searches go through an approximate index: OM_ANN_MIN_MEMORIES, else the
+    backend's default (SQLite's int8 graphs pay from 5,000 memories; PostgreSQL sorts exactly below 20,000)."""
+    if settings.ann_min_memories is not None:
+        return settings.ann_min_memories
+    if settings.metadata_backend == "postgres":
+        from openmemory.store.postgres_vectors import EXACT_BELOW
+
+        return EXACT_BELOW
+    from openmemory.store.owner_cache import ANN_MIN_MEMORIES
+
+    return ANN_MIN_MEMORIES

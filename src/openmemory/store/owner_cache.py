@@ -31,8 +31,10 @@ from openmemory.store.vocabulary import Vocabulary
 log = logging.getLogger("openmemory.store")
 
 GEN_TABLE = "om_gen"
-# Owners with at least this many vectors at a dimension get an approximate index (OM_ANN_MIN_MEMORIES).
-ANN_MIN_MEMORIES = 20_000
+# Owners with at least this many vectors at a dimension get an approximate index (OM_ANN_MIN_MEMORIES's default on
+# SQLite): where an int8 graph's walk (with float32 re-scoring) costs less CPU than the exact scan, at recall@10
+# 0.9997 (docs/benchmarks.md, "int8 graph": 10,000 rows 0.20 against 0.72 ms, 5,000 rows 0.15 against 0.17 ms).
+ANN_MIN_MEMORIES = 5_000
 # How long a generation check stays good: another process's write shows up in searches within this time.
 RECHECK_S = 0.05
 # A loaded index this many rows behind the database is caught up on the query that loads it; further behind,

@@ -35,7 +35,6 @@ from openmemory.migrations.postgres import PgNames
 from openmemory.models import SYSTEM_GLOBAL
 from openmemory.store.codec import Vector, decode_vector
 from openmemory.store.lexical_index import LexicalIndex, UserLexicon
-from openmemory.store.owner_cache import ANN_MIN_MEMORIES
 from openmemory.store.vector_index import OwnerVectors, UserMatrix, VectorIndex
 from openmemory.store.vocabulary import Vocabulary
 
@@ -51,6 +50,10 @@ EF_SEARCH_MAX = 1000  # pgvector's maximum
 BUILD_MEM_MIN_MB = 1024
 BUILD_BYTES_PER_ROW = 600
 COPY_CHUNK = 20_000  # mean vectors read and copied into the build table per round trip
+# Owners below this many memories are sorted exactly (OM_ANN_MIN_MEMORIES's default on PostgreSQL): in a table
+# shared by many owners, pgvector's iterative HNSW scan reads other owners' rows first and gives up after
+# hnsw.max_scan_tuples (20,000) of them, so a small owner's search through the graph is slow and can come back short.
+EXACT_BELOW = 20_000
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -93,7 +96,7 @@ class PgVectors:
         names: PgNames,
         extension_version: tuple[int, ...] | None,
         *,
-        exact_below: int = ANN_MIN_MEMORIES,
+        exact_below: int = EXACT_BELOW,
         build_mem_cap_mb: int = 4096,
     ) -> None:
         self._names = names

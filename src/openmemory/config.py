@@ -181,7 +181,8 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias=_env("OM_ANN_MIN_MEMORIES"),
         description="Owners with at least this many memories are searched through an approximate (HNSW) index "
-        "instead of an exact scan (SQLite: built in the background while the exact scan answers, default 5000; "
+        "instead of an exact scan (SQLite: an int8 graph with float32 re-scoring, built in the background while the "
+        "exact scan answers, default 5000; "
         "PostgreSQL: pgvector's index, below it the owner's rows are sorted exactly, default 20000; 0 = every "
         "owner).",
     )

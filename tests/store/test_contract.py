@@ -122,10 +122,12 @@ def test_touch_updates_salience_and_last_seen_for_the_owner(store: Any) -> None:
     a, b = add(store, record("alice", "a")), add(store, record("alice", "b"))
     assert store.touch_memory(a.memory_id, user_id="bob", salience=0.9, last_seen_at_ms=5) is False
     assert store.touch_memory(a.memory_id, user_id="alice", salience=0.9, last_seen_at_ms=5) is True
-    assert store.touch_memories([(a.memory_id, 0.2), (b.memory_id, 0.3)], user_id="alice", last_seen_at_ms=7) == 2
-    assert store.touch_memories([(a.memory_id, 0.2)], user_id="bob", last_seen_at_ms=7) == 0
+    assert store.touch_memories([(a.memory_id, 0.2, 7), (b.memory_id, 0.3, 9)], user_id="alice") == 2
+    assert store.touch_memories([(a.memory_id, 0.2, 7)], user_id="bob") == 0
     got = store.get_memory(b.memory_id, user_id="alice")
-    assert got is not None and (round(got.salience, 6), got.last_seen_at_ms) == (0.3, 7)
+    assert got is not None and (round(got.salience, 6), got.last_seen_at_ms) == (0.3, 9)  # each its own time
+    got = store.get_memory(a.memory_id, user_id="alice")
+    assert got is not None and (round(got.salience, 6), got.last_seen_at_ms) == (0.2, 7)
 
 
 def test_delete_is_owner_scoped_and_takes_vectors_and_edges(store: Any) -> None:

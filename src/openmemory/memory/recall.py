@@ -34,7 +34,7 @@ class RecallWriter:
     def record(self, user_id: str | None, updates: list[tuple[str, float]], seen_ms: int) -> None:
         if self._interval_s <= 0:
             try:
-                self._store.touch_memories(updates, user_id=user_id, last_seen_at_ms=seen_ms)
+                self._store.touch_memories([(m, s, seen_ms) for m, s in updates], user_id=user_id)
             except StoreError as exc:  # a full or read-only database must not fail the read that recalled them
                 log.warning("query-time reinforcement not written: %s", exc)
             return
@@ -49,12 +49,14 @@ class RecallWriter:
         """Write everything pending now; returns how many memories were updated."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        by_owner: dict[tuple[str | None, int], list[tuple[str, float]]] = {}
+        # one transaction per owner, each memory with its own last-seen time (a server's flush holds the hits of
+        # a few hundred queries: one transaction per query time cost a write lock and a commit each)
+        by_owner: dict[str | None, list[tuple[str, float, int]]] = {}
         for (owner, memory_id), (salience, seen_ms) in pending.items():
-            by_owner.setdefault((owner, seen_ms), []).append((memory_id, salience))
+            by_owner.setdefault(owner, []).append((memory_id, salience, seen_ms))
         written = 0
-        for (owner, seen_ms), updates in by_owner.items():
-            written += self._store.touch_memories(updates, user_id=owner, last_seen_at_ms=seen_ms)
+        for owner, updates in by_owner.items():
+            written += self._store.touch_memories(updates, user_id=owner)
         return written
 
     def close(self) -> None:

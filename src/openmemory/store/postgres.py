@@ -346,18 +346,19 @@ class PostgresStore:
         self._vec.committed(m.user_id, gen, m.memory_id, mean, m.content, m.project_id)
 
     def touch_memory(self, memory_id: str, *, user_id: str | None, salience: float, last_seen_at_ms: int) -> bool:
-        return self._touch([(memory_id, salience)], user_id, last_seen_at_ms, self._clock(), durable=True) > 0
+        return self._touch([(memory_id, salience, last_seen_at_ms)], user_id, self._clock(), durable=True) > 0
 
-    def touch_memories(self, updates: Sequence[tuple[str, float]], *, user_id: str | None, last_seen_at_ms: int) -> int:
+    def touch_memories(self, updates: Sequence[tuple[str, float, int]], *, user_id: str | None) -> int:
         """Set salience and last-seen time of several of the user's memories in one transaction."""
-        return self._touch(updates, user_id, last_seen_at_ms, last_seen_at_ms, durable=False)
+        return self._touch(updates, user_id, None, durable=False)
 
     def _touch(
-        self, updates: Sequence[tuple[str, float]], user_id: str | None, seen_ms: int, now_ms: int, *, durable: bool
+        self, updates: Sequence[tuple[str, float, int]], user_id: str | None, now_ms: int | None, *, durable: bool
     ) -> int:
+        """``updated_at`` is ``now_ms``, or each memory's last-seen time when None."""
         valid = set(as_uuids([u[0] for u in updates]))
-        pairs = [(i, float(s)) for i, s in updates if i in valid]
-        if not pairs:
+        rows = [(i, float(s), int(t)) for i, s, t in updates if i in valid]
+        if not rows:
             return 0
         owner, args = owner_check("m.user_id", user_id)
         with self._tx() as cur:
@@ -366,9 +367,10 @@ class PostgresStore:
                 # the disk (a crash may forget the last fraction of a second of nudges, never a memory).
                 cur.execute("SELECT set_config('synchronous_commit', 'off', true)")
             cur.execute(
-                f"UPDATE {self._m} AS m SET salience = u.s, last_seen_at = %s, updated_at = %s "
-                f"FROM unnest(%s::uuid[], %s::float8[]) AS u(id, s) WHERE m.id = u.id AND {owner}".encode(),
-                (seen_ms, now_ms, [p[0] for p in pairs], [p[1] for p in pairs], *args),
+                f"UPDATE {self._m} AS m SET salience = u.s, last_seen_at = u.t, updated_at = COALESCE(%s::int8, u.t) "
+                f"FROM unnest(%s::uuid[], %s::float8[], %s::int8[]) AS u(id, s, t) "
+                f"WHERE m.id = u.id AND {owner}".encode(),
+                (now_ms, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], *args),
             )
             return max(cur.rowcount, 0)
 

@@ -344,11 +344,11 @@ class SQLiteStore:
         )
         return n > 0
 
-    def touch_memories(self, updates: Sequence[tuple[str, float]], *, user_id: str | None, last_seen_at_ms: int) -> int:
+    def touch_memories(self, updates: Sequence[tuple[str, float, int]], *, user_id: str | None) -> int:
         """Set salience and last-seen time of several of the user's memories in one transaction."""
         if not updates:
             return 0
-        rows = [(salience, last_seen_at_ms, last_seen_at_ms, memory_id, user_id) for memory_id, salience in updates]
+        rows = [(salience, seen_ms, seen_ms, memory_id, user_id) for memory_id, salience, seen_ms in updates]
         with write_transaction(self._conn, self._lock, self._wrap) as conn:  # one prepared statement for all
             cursor = conn.executemany(
                 "UPDATE memories SET salience=?, last_seen_at=?, updated_at=? WHERE id=? AND +user_id IS ?", rows

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from usearch.compiled import ScalarKind
 
 from openmemory.store import ann_index
 from openmemory.store.ann_index import OwnerAnn
@@ -204,7 +205,7 @@ def test_a_saved_graph_answers_after_loading_as_it_did_before(tmp_path: Path, no
         from usearch.index import Index
 
         ann._index = Index(ndim=DIM, metric="ip", dtype="f32", connectivity=32, expansion_add=64)
-        ann._matrix = None
+        ann._rows = None
     ann.fill([str(i) for i in range(len(vectors))], vectors, [None] * len(vectors), [0] * len(vectors), threads=1)
     ann.remove("7")
     before = [ann.search(q, 10) for q in queries]
@@ -220,6 +221,28 @@ def test_a_saved_graph_answers_after_loading_as_it_did_before(tmp_path: Path, no
     assert {m for m, _ in loaded.search(vectors[0], 2)} == {"0", "3000"}
 
 
+def test_the_float32_rows_are_saved_beside_the_graph_and_read_back_without_copying(tmp_path: Path) -> None:
+    vectors = _clustered(2000, seed=8)
+    ann = OwnerAnn(DIM)
+    ann.fill([str(i) for i in range(1500)], vectors[:1500], [None] * 1500, [0] * 1500, threads=1)
+    path = tmp_path / "g.npz"
+    ann.save(path, gen=1)
+    ann.fill([str(i) for i in range(1500, 2000)], vectors[1500:], [None] * 500, [0] * 500, threads=1)
+    ann.save(path, gen=2)
+    rows_files = list(tmp_path.glob("*.rows.npy"))
+    assert len(rows_files) == 1  # the first save's rows are gone with the index file that named them
+    _, loaded = OwnerAnn.load(path)
+    # mapped: shared with other processes, not read up front
+    assert loaded._rows is not None and isinstance(loaded._rows._saved, np.memmap)
+    loaded.put("new", vectors[3])  # rows added after loading sit beside the mapped ones
+    for q in (vectors[3], vectors[1700]):
+        _assert_exact([(m, s) for m, s in loaded.search(q, 10) if m != "new"], vectors, q)
+    assert {m for m, _ in loaded.search(vectors[3], 2)} == {"3", "new"}
+    rows_files[0].unlink()  # a rows file lost (or removed by another process's save): the index is not usable
+    with pytest.raises(OSError):
+        OwnerAnn.load(path)
+
+
 def test_an_int8_graph_finds_what_a_float32_graph_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     # int8 nodes order candidates approximately; the float32 re-scoring of a pool of RESCORE_POOL puts the top ten
     # back in order with the exact scan's cosines, as many of the true ten as a float32 graph finds
@@ -227,8 +250,8 @@ def test_an_int8_graph_finds_what_a_float32_graph_finds(monkeypatch: pytest.Monk
 
     vectors, queries = _clustered(8000, seed=6), _clustered(100, seed=7)
     ann, f32 = OwnerAnn(DIM), OwnerAnn(DIM)
-    f32._index, f32._matrix = Index(ndim=DIM, metric="ip", dtype="f32", connectivity=32, expansion_add=64), None
-    assert ann._index.dtype == ann_index.ScalarKind.I8
+    f32._index, f32._rows = Index(ndim=DIM, metric="ip", dtype="f32", connectivity=32, expansion_add=64), None
+    assert ann._index.dtype == ScalarKind.I8
     for index in (ann, f32):
         index.fill([str(i) for i in range(len(vectors))], vectors, [None] * len(vectors), [0] * len(vectors), 1)
 

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ with contextlib.suppress(ImportError):
 from usearch.compiled import ScalarKind
 from usearch.index import Index
 
+from openmemory.store.ann_rows import AnnRows
 from openmemory.store.codec import Vector
 from openmemory.store.project_codes import ProjectCodes
 
@@ -54,6 +56,7 @@ EXPANSION_STEP = 64  # rounded up to a multiple of this, so a growing graph chan
 # "int8 graph"). Graphs saved with float32 nodes (before issue 15's fifth round) are read back and used as they are.
 STORAGE = "i8"
 RESCORE_POOL = 50  # an int8 graph is asked for at least this many candidates, re-scored exactly
+ROWS_SUFFIX = ".rows.npy"  # the float32 rows' file: "<index file's stem>.<token>.rows.npy", named by the index file
 PROJECT_OVERSAMPLE = 8  # a project-scoped search asks the graph for this many times k, then filters
 _NO_PROJECT = "\x00"
 
@@ -74,7 +77,7 @@ class OwnerAnn:
         self._project_names: list[str | None] = []
         self._alive = bytearray()  # 1 per key still in the graph
         # float32 rows by graph key (the int8 graph cannot give them back); None for a graph of float32 nodes
-        self._matrix: Any = np.zeros((0, dim), dtype=np.float32)
+        self._rows: AnnRows | None = AnnRows(dim)
         self.model = ""  # the embedding model of the vectors (a file of another model is not reused)
         self.epoch = ""  # the database's vector epoch: ``opm reembed`` moves it (a file of another is not reused)
         self.dirty = True
@@ -102,9 +105,8 @@ class OwnerAnn:
         start = len(self._ids)
         keys = np.arange(start, start + len(ids), dtype=np.uint64)
         rows = _normalised(vectors)
-        if self._matrix is not None:
-            self._grow(start + len(ids))
-            self._matrix[start : start + len(ids)] = rows
+        if self._rows is not None:
+            self._rows.append(rows)
         self._index.add(keys, rows, threads=threads)
         for offset, (memory_id, project_id, stamp) in enumerate(zip(ids, projects, stamps, strict=True)):
             row = start + offset
@@ -115,13 +117,6 @@ class OwnerAnn:
             self._stamps[memory_id] = stamp
             self._projects.set(row, project_id)
         self.dirty = True
-
-    def _grow(self, rows: int) -> None:
-        """Room for ``rows`` float32 rows (doubling, so a growing owner copies its matrix rarely)."""
-        if rows > self._matrix.shape[0]:
-            grown = np.zeros((max(rows, 2 * self._matrix.shape[0], 1024), self.dim), dtype=np.float32)
-            grown[: self._matrix.shape[0]] = self._matrix
-            self._matrix = grown
 
     def put(self, memory_id: str, vector: Vector, project_id: str | None = None, stamp: int = 0) -> None:
         self.fill([memory_id], vector.reshape(1, -1), [project_id], [stamp], threads=1)
@@ -149,7 +144,7 @@ class OwnerAnn:
         q = np.ascontiguousarray(queries, dtype=np.float32)
         hidden = self._projects.hidden(project_id, len(self._ids))
         ask = min(len(self._row_of), k if hidden is None else k * PROJECT_OVERSAMPLE)
-        if self._matrix is not None:  # int8 nodes: a pool wide enough for float32 re-scoring to settle the top k
+        if self._rows is not None:  # int8 nodes: a pool wide enough for float32 re-scoring to settle the top k
             ask = min(len(self._row_of), max(ask, RESCORE_POOL))
         expansion = search_expansion(len(self._ids), int(self._index.connectivity))
         if self._index.expansion_search != expansion:  # the graph grew past a step (usearch searches max(it, ask))
@@ -189,8 +184,8 @@ class OwnerAnn:
         return [(str(ids[rows[j]]), s) for j, s in zip(order.tolist(), sims[order].tolist(), strict=True)]
 
     def _vectors(self, rows: list[int]) -> Any:
-        if self._matrix is not None:
-            return self._matrix[rows]
+        if self._rows is not None:
+            return self._rows.take(rows)
         keys = np.asarray(rows, dtype=np.uint64)  # a graph of float32 nodes: read them back from it
         compiled = getattr(self._index, "_compiled", None)
         if compiled is not None:
@@ -205,12 +200,17 @@ class OwnerAnn:
     # -- persistence ------------------------------------------------------------------------------------------
 
     def save(self, path: Path, gen: int) -> None:
-        """Write the graph, its row map and stamps to ``path`` atomically (a temporary file, then a rename)."""
+        """Write the graph, its row map and stamps to ``path`` atomically (a temporary file, then a rename), and
+        the float32 rows to a file of their own that ``path`` names (written first; older ones are removed)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         ids = np.array([m or "" for m in self._ids], dtype=str)
         projects = np.array([_NO_PROJECT if p is None else p for p in self._project_names], dtype=str)
         stamps = np.array([self._stamps.get(m, 0) if m else 0 for m in self._ids], dtype=np.int64)
-        rows = {} if self._matrix is None else {"vectors": self._matrix[: len(self._ids)]}
+        rows: dict[str, Any] = {}
+        if self._rows is not None:
+            rows_path = path.with_name(f"{path.stem}.{uuid.uuid4().hex[:12]}{ROWS_SUFFIX}")
+            self._rows.save(rows_path)
+            rows["rows_file"] = np.array(rows_path.name)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ann-", suffix=".npz")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -222,7 +222,14 @@ class OwnerAnn:
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
+            if "rows_file" in rows:
+                (path.parent / str(rows["rows_file"])).unlink(missing_ok=True)
             raise
+        for old in path.parent.glob(f"{path.stem}.*{ROWS_SUFFIX}"):  # a process that maps one keeps reading it
+            if old.name != rows.get("rows_file", np.array("")).item():
+                old.unlink(missing_ok=True)
+        if self._rows is not None:  # from now on read from the file too: the built rows' memory goes back
+            self._rows = AnnRows.load(path.parent / str(rows["rows_file"]), len(self._rows), self.dim)
         self.dirty = False
 
     @classmethod
@@ -242,12 +249,12 @@ class OwnerAnn:
             ids = [str(m) or None for m in data["ids"]]
             projects = [None if p == _NO_PROJECT else str(p) for p in data["projects"]]
             stamps = [int(s) for s in data["stamps"]]
-            if "vectors" in data.files:
-                ann._matrix = np.ascontiguousarray(data["vectors"], dtype=np.float32)
-                if ann._matrix.shape != (len(ids), ann.dim):
-                    raise ValueError(f"{path}: {ann._matrix.shape[0]} float32 rows for {len(ids)} graph keys")
-            else:  # saved with float32 nodes: the graph gives them back
-                ann._matrix = None
+            if "rows_file" in data.files:
+                ann._rows = AnnRows.load(path.parent / Path(str(data["rows_file"])).name, len(ids), ann.dim)
+            elif ann._index.dtype == ScalarKind.F32:  # saved with float32 nodes: the graph gives them back
+                ann._rows = None
+            else:
+                raise ValueError(f"{path}: a graph of {ann._index.dtype} nodes without its float32 rows")
         ann._ids = ids
         ann._project_names = projects
         ann._alive = bytearray(1 if m else 0 for m in ids)

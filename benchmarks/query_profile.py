@@ -46,9 +46,9 @@ def main() -> None:
             texts = [latency.sentence(rng) for _ in range(args.memories)]
             mem.add_many(texts[:500], user_id=USER)
             latency._fill(mem, texts, 500, [USER], rng, None)
-            mem.query("warm up", user_id=USER, k=10)
-            mem.maintenance.wait_for_indexes(3600)
         mem.warm_up()
+        mem.query("warm up", user_id=USER, k=10)  # an index not saved (or of an older format) builds: wait for it
+        mem.maintenance.wait_for_indexes(3600)
         if args.gc:
             started = time.perf_counter()
             gc.collect()

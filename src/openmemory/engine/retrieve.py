@@ -91,10 +91,12 @@ def retrieve(
     (``engine/expand.py``)."""
     pool = max(tuning.min_pool, tuning.pool_per_k * k)
     project = where.project_id if where is not None else None
-    q_vec = embedder.embed_query(query)
-    dense = store.search_vectors(q_vec, user_id=user_id, k=pool, project_id=project)
+    # lexical first: it needs no vector, so a question's embedding still under way (Memory.query prefetches it)
+    # finishes meanwhile
     expansion = expander.terms(query, store.vocabulary(user_id=user_id)) if expander is not None else None
     lexical = store.search_lexical(query, user_id=user_id, k=pool, project_id=project, expansion=expansion)
+    q_vec = embedder.embed_query(query)
+    dense = store.search_vectors(q_vec, user_id=user_id, k=pool, project_id=project)
     top_lex = max((s for _, s in lexical), default=0.0)
     cands: dict[str, _Candidate] = {m: _Candidate(m, similarity=s, path=(m,)) for m, s in dense}
     for memory_id, score in lexical:

@@ -121,7 +121,7 @@ class Memory:
         check_embedder: bool = True,
     ) -> None:
         self.settings = settings_for(target, settings)
-        self._embedder: Embedder = QueryCache(embedder or open_embedder(self.settings))
+        self._embedder = QueryCache(embedder or open_embedder(self.settings))
         self._clock = clock or now_ms
         self._store = store or open_store(self.settings, clock=self._clock)
         self._tuning = tuning
@@ -175,6 +175,7 @@ class Memory:
     def close(self) -> None:
         if self._expander is not None:
             self._expander.close()
+        self._embedder.close()
         self._recall.close()
         self._store.close()
 
@@ -488,8 +489,11 @@ class Memory:
             project_id=validate.project_id(project_id),
         )
         now = self._clock()
-        self._embedder.embed_query(text)  # cached: the model runs before the store session holds a connection
-        if self._expander is not None:  # the same for the question's words (the owner's few new ones: in it)
+        # The question's vector is computed on a thread of its own while this one embeds the question's words (for
+        # the vocabulary expansion) and the retrieval runs its lexical search, which need no vector; the dense
+        # search then waits for it (retrieve asks for the vector after the lexical search).
+        self._embedder.prefetch(text)
+        if self._expander is not None:  # the question's words (the owner's few new ones: in it)
             self._expander.embed_question(text)
         with self._store.session():
             hits = retrieve(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from openmemory.engine.embed.base import Embedder, Vectors
 
@@ -24,6 +25,8 @@ class QueryCache:
         self._entries = entries
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
+        self._running: dict[str, Future[Vectors]] = {}  # started by prefetch, not yet in the cache
+        self._worker: ThreadPoolExecutor | None = None
 
     @property
     def name(self) -> str:
@@ -51,10 +54,37 @@ class QueryCache:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector = self.inner.embed_query(text)
-        vector.setflags(write=False)
+            running = self._running.get(text)
+        if running is not None:
+            return running.result()  # prefetched: wait for it (its error, if any, is raised here)
+        return self._compute(text)
+
+    def prefetch(self, text: str) -> None:
+        """Start embedding ``text`` on a thread of its own unless it is cached or under way, so the caller can
+        do work that does not need the vector meanwhile (the model releases the GIL); ``embed_query`` waits."""
         with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > self._entries:
-                self._cache.popitem(last=False)
-        return vector
+            if text in self._cache or text in self._running:
+                return
+            if self._worker is None:
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="om-query-embed")
+            self._running[text] = self._worker.submit(self._compute, text)
+
+    def close(self) -> None:
+        """Stop the prefetch thread (it starts again on the next prefetch)."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=True)
+
+    def _compute(self, text: str) -> Vectors:
+        try:
+            vector = self.inner.embed_query(text)
+            vector.setflags(write=False)
+            with self._lock:
+                self._cache[text] = vector
+                if len(self._cache) > self._entries:
+                    self._cache.popitem(last=False)
+            return vector
+        finally:
+            with self._lock:
+                self._running.pop(text, None)

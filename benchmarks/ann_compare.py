@@ -86,8 +86,8 @@ def build(lib: str, base: np.ndarray) -> Any:
         # -cos: cosine instead of inner product (usearch normalises quantised vectors again)
         opts = {part[:2]: int(part[2:]) for part in extra if part[2:].isdigit()}
         index = Index(
-            ndim=dim, metric="cos" if "cos" in extra else "ip", dtype=dtype, connectivity=opts.get("co", 16), expansion_add=opts.get("ea", 128),
-            expansion_search=opts.get("es", 128),
+            ndim=dim, metric="cos" if "cos" in extra else "ip", dtype=dtype, connectivity=opts.get("co", 16),
+            expansion_add=opts.get("ea", 128), expansion_search=opts.get("es", 128),
         )  # fmt: skip
         step = BUILD_CHUNK or n  # the engine's background build adds 10,000 rows at a time on all cores
         for start in range(0, n, step):

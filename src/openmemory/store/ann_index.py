@@ -206,9 +206,9 @@ class OwnerAnn:
         ids = np.array([m or "" for m in self._ids], dtype=str)
         projects = np.array([_NO_PROJECT if p is None else p for p in self._project_names], dtype=str)
         stamps = np.array([self._stamps.get(m, 0) if m else 0 for m in self._ids], dtype=np.int64)
+        rows_path = path.with_name(f"{path.stem}.{uuid.uuid4().hex[:12]}{ROWS_SUFFIX}")
         rows: dict[str, Any] = {}
         if self._rows is not None:
-            rows_path = path.with_name(f"{path.stem}.{uuid.uuid4().hex[:12]}{ROWS_SUFFIX}")
             self._rows.save(rows_path)
             rows["rows_file"] = np.array(rows_path.name)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ann-", suffix=".npz")
@@ -222,14 +222,13 @@ class OwnerAnn:
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
-            if "rows_file" in rows:
-                (path.parent / str(rows["rows_file"])).unlink(missing_ok=True)
+            rows_path.unlink(missing_ok=True)
             raise
         for old in path.parent.glob(f"{path.stem}.*{ROWS_SUFFIX}"):  # a process that maps one keeps reading it
-            if old.name != rows.get("rows_file", np.array("")).item():
+            if old != rows_path:
                 old.unlink(missing_ok=True)
         if self._rows is not None:  # from now on read from the file too: the built rows' memory goes back
-            self._rows = AnnRows.load(path.parent / str(rows["rows_file"]), len(self._rows), self.dim)
+            self._rows = AnnRows.load(rows_path, len(self._rows), self.dim)
         self.dirty = False
 
     @classmethod

@@ -28,7 +28,7 @@ from openmemory.config import Settings
 from openmemory.errors import SchemaOutdated
 from openmemory.migrations.postgres import PgNames, migrate_postgres, plan_status_postgres
 from openmemory.models import MemoryRecord, SectorVector, UserRecord, Waypoint
-from openmemory.store import postgres_maintenance, postgres_transfer, postgres_users
+from openmemory.store import ann_threshold, postgres_maintenance, postgres_transfer, postgres_users
 from openmemory.store.audit import Audit
 from openmemory.store.base import MemoryFilter, StoredMemory, UserStats, check_owner
 from openmemory.store.codec import Vector, encode_vector
@@ -46,7 +46,7 @@ from openmemory.store.postgres_rows import (
     as_uuids,
     waypoint_owner,
 )
-from openmemory.store.postgres_vectors import EXACT_BELOW, Cursor, PgVectors, owner_check, owner_clause, owner_key
+from openmemory.store.postgres_vectors import Cursor, PgVectors, owner_check, owner_clause, owner_key
 from openmemory.store.records import (
     INSERT_COLUMNS,
     MEMORY_COLUMNS,
@@ -118,7 +118,7 @@ class PostgresStore:
         vectors = PgVectors(
             names,
             extension[1] if extension else None,
-            exact_below=EXACT_BELOW if settings.ann_min_memories is None else settings.ann_min_memories,
+            exact_below=ann_threshold(settings),
             build_mem_cap_mb=settings.pg_index_build_memory_mb,
         )
         pool = open_pool(

@@ -233,7 +233,7 @@ def test_the_float32_rows_are_saved_beside_the_graph_and_read_back_without_copyi
     assert len(rows_files) == 1  # the first save's rows are gone with the index file that named them
     _, loaded = OwnerAnn.load(path)
     # mapped: shared with other processes, not read up front
-    assert loaded._rows is not None and isinstance(loaded._rows._saved, np.memmap)
+    assert loaded._rows is not None and isinstance(loaded._rows._saved.base, np.memmap)
     loaded.put("new", vectors[3])  # rows added after loading sit beside the mapped ones
     for q in (vectors[3], vectors[1700]):
         _assert_exact([(m, s) for m, s in loaded.search(q, 10) if m != "new"], vectors, q)

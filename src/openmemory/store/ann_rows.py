@@ -78,4 +78,4 @@ class AnnRows:
         mapped = np.load(path, mmap_mode="r", allow_pickle=False)
         if mapped.dtype != np.float32 or mapped.shape != (rows, dim):
             raise ValueError(f"{path}: {mapped.dtype} rows of shape {mapped.shape}, expected ({rows}, {dim}) float32")
-        return cls(dim, mapped)
+        return cls(dim, mapped.view(np.ndarray))  # a plain view of the map: np.memmap indexes in Python

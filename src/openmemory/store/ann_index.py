@@ -12,8 +12,8 @@ measurement in docs/benchmarks.md: on MiniLM vectors with question-style queries
 One index holds one owner's vectors at one dimension, never two owners'. It follows adds, updates and deletes in
 place, and it remembers each memory's ``updated_at`` so an index that missed writes (another process's, or
 those after its last save before a crash) is brought up to date by comparing that column, not rebuilt. It is
-persisted next to the database (one file per owner and dimension, written atomically) with the owner's write
-generation (``om_gen``) and the embedding model.
+persisted next to the database (one file per owner and dimension, written atomically, naming a second file that
+holds the float32 rows: ``ann_rows``) with the owner's write generation (``om_gen``) and the embedding model.
 """
 
 from __future__ import annotations

@@ -271,9 +271,11 @@ class SQLiteStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
+            # A memory's sectors: those of its vector rows, read from their (id, sector) key alone. The rows are
+            # keyed by the memory's id, and the memory is the owner's; checking each vector row's own user_id too
+            # read every 1.6 kB vector row: 0.4 of the 0.7 ms that loading a query's 30 memories took at 100k.
             rows = self._query(
-                f"SELECT {MEMORY_COLUMNS}, (SELECT group_concat(v.sector) FROM {self._vt} v "
-                f"WHERE v.id = memories.id AND +v.user_id IS memories.user_id) "
+                f"SELECT {MEMORY_COLUMNS}, (SELECT group_concat(v.sector) FROM {self._vt} v WHERE v.id = memories.id) "
                 f"FROM memories WHERE id IN ({marks}) AND +user_id IS ?",
                 (*chunk, user_id),
             )

@@ -170,11 +170,13 @@ class Settings(BaseSettings):
     )
 
     recall_flush_ms: int = Field(
-        0,
+        50,
         ge=0,
         le=60_000,
         validation_alias=_env("OM_RECALL_FLUSH_MS"),
-        description="Buffer query-time reinforcement and write it every N ms (0 = at once; opm serve: 50).",
+        description="Buffer query-time reinforcement and write it every N ms (0 = at once, within the query). This "
+        "process's own reads (get, list, export, update) write what is buffered first; other processes see it within "
+        "N ms, and a process that ends without closing its Memory loses at most that much.",
     )
     ann_min_memories: int | None = Field(
         None,

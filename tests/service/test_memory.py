@@ -209,17 +209,32 @@ def test_deleted_memory_does_not_live_on_in_the_summary(mem: Memory) -> None:
 def test_buffered_reinforcement_is_written_on_flush_and_close(tmp_path: Path) -> None:
     settings = Settings.load(embeddings="synthetic", recall_flush_ms=60_000)
     path = tmp_path / "m.sqlite"
-    with Memory(path, settings=settings) as mem:
+    with Memory(path, settings=settings) as mem, Memory(path, settings=settings) as other:
         r = mem.add("the spare key is under the blue flower pot", user_id="u")
-        before = mem.get(r.id, user_id="u").salience
+        before = other.get(r.id, user_id="u").salience
         mem.query("spare key", user_id="u")
-        assert mem.get(r.id, user_id="u").salience == pytest.approx(before)  # buffered, not yet written
+        assert other.get(r.id, user_id="u").salience == pytest.approx(before)  # buffered in the querying process
         mem.flush()
-        after_flush = mem.get(r.id, user_id="u").salience
+        after_flush = other.get(r.id, user_id="u").salience
         assert after_flush > before
         mem.query("spare key", user_id="u")
     with Memory(path, settings=settings) as mem:  # close() wrote the second bump
         assert mem.get(r.id, user_id="u").salience > after_flush
+
+
+def test_the_querying_process_reads_its_buffered_reinforcement_and_builds_on_it(tmp_path: Path) -> None:
+    settings = Settings.load(embeddings="synthetic", recall_flush_ms=60_000)
+    with Memory(tmp_path / "m.sqlite", settings=settings) as mem:
+        r = mem.add("the spare key is under the blue flower pot", user_id="u")
+        before = mem.get(r.id, user_id="u").salience
+        mem.query("spare key", user_id="u")
+        bumped = mem.get(r.id, user_id="u").salience
+        assert bumped > before  # read-your-writes without waiting for the interval
+        assert [m.salience for m in mem.list(user_id="u")] == [pytest.approx(bumped)]
+        mem.query("spare key", user_id="u")
+        reinforced = mem.reinforce(r.id, user_id="u", boost=0.3).salience
+        mem.flush()  # the second query's bump was written before the explicit one, not over it
+        assert mem.get(r.id, user_id="u").salience == pytest.approx(reinforced)
 
 
 def test_warm_up_loads_the_recently_active_owners_within_the_budget(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from openmemory.cli.console import handles_errors, load_settings
 from openmemory.config import Settings
 
 GRACEFUL_SHUTDOWN_S = 30
-SERVER_RECALL_FLUSH_MS = 50
 WORKER_HEALTHCHECK_S = 60
 
 
@@ -53,9 +52,6 @@ def serve(
     from openmemory.api.auth import KeyRing, check_bind
 
     settings = load_settings(host=host, port=port, db_path=db)
-    if "recall_flush_ms" not in settings.model_fields_set:
-        # A server coalesces query-time reinforcement (see openmemory/memory/recall.py) unless told otherwise.
-        settings = settings.replace(recall_flush_ms=SERVER_RECALL_FLUSH_MS)
     check_bind(settings, settings.host)
     if KeyRing(settings).is_local:
         typer.secho(f"WARNING: {LOCAL_MODE_WARNING}", fg=typer.colors.YELLOW, err=True, bold=True)

@@ -180,7 +180,7 @@ class Memory:
         self._store.close()
 
     def flush(self) -> None:
-        """Write query-time reinforcement still buffered (only buffered when OM_RECALL_FLUSH_MS > 0)."""
+        """Write query-time reinforcement still buffered (buffered for OM_RECALL_FLUSH_MS, 50 by default)."""
         self._recall.flush()
 
     def __enter__(self) -> Memory:
@@ -433,6 +433,7 @@ class Memory:
         another user's id, or one of another project alike."""
         owner = validate.user_id(user_id)
         project = validate.project_id(project_id)
+        self._recall.settle()  # this process's query-time bumps first: update and reinforce start from this read
         record = self._store.get_memory(validate.memory_id(memory_id), user_id=owner)
         if record is None or not is_visible_in_project(record.project_id, project):
             raise NotFound(memory_id)
@@ -452,6 +453,7 @@ class Memory:
         lim, off = validate.page(limit, offset)
         project = validate.project_id(project_id)
         where = MemoryFilter(sector=validate.sector(sector), project_id=project) if sector or project else None
+        self._recall.settle()
         return self._store.all_mem_by_user(user_id=owner, limit=lim, offset=off, where=where)
 
     def count(self, *, user_id: str | None = None, project_id: str | None = None) -> int:

@@ -48,6 +48,7 @@ def export_jsonl(
     counts = {"user": 0, "memory": 0, "fact": 0, "edge": 0}
     per_user: dict[str | None, int] = {}
     store = memory.maintenance.store
+    memory.flush()  # the salience this process's queries raised, still buffered, goes into the file too
     with store.maintenance_snapshot():
         owners = _owners(store, user_ids)
         dim = store.read_meta("embed_dim")

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from threadpoolctl import threadpool_limits
 
 from openmemory.api.auth import KeyRing
+from openmemory.api.balance import BalanceMiddleware, WorkerLoad
 from openmemory.api.errors import install_error_handlers
 from openmemory.api.jobs import Jobs
 from openmemory.api.limits import RequestGuard
@@ -60,9 +61,10 @@ def _open_memory(settings: Settings) -> Memory:
     return mem
 
 
-def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
+def create_app(settings: Settings, memory: Memory | None = None, load: WorkerLoad | None = None) -> FastAPI:
     """Build the app. With ``memory`` given the caller keeps ownership; otherwise it is opened at start-up
     from ``settings`` and closed at shutdown, after in-flight requests and background jobs have finished.
+    ``load`` (``opm serve --workers N``) spreads keep-alive connections over the workers (api/balance.py).
     """
     keyring = KeyRing(settings)
 
@@ -106,6 +108,8 @@ def create_app(settings: Settings, memory: Memory | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(MeterMiddleware, meter=app.state.meter)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_payload_size)
+    if load is not None:
+        app.add_middleware(BalanceMiddleware, load=load, skip_prefix=MCP_PATH)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

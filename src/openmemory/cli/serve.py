@@ -95,11 +95,12 @@ def _serve_workers(settings: Settings, workers: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     from openmemory.api import create_app
+    from openmemory.api.balance import WorkerLoad
 
     # uvicorn configures logging again in each worker: our logger goes to its handler there too.
     log_config = _log_config()
     config = uvicorn.Config(
-        functools.partial(create_app, settings),
+        functools.partial(create_app, settings, load=WorkerLoad(workers)),
         factory=True,
         workers=workers,
         host=settings.host,

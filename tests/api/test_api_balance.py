@@ -112,3 +112,11 @@ def test_the_counts_are_shared_with_spawned_workers_and_a_dead_workers_slot_is_t
     fresh = WorkerLoad(2)
     fresh._slots[0], fresh._slots[1] = child.pid, 5  # a worker that died with requests in flight
     assert fresh.enter() == 0 and fresh._slots[1] == 1  # its slot, counted from zero again
+
+
+def test_a_worker_without_a_free_slot_serves_uncounted_and_keeps_its_connections() -> None:
+    load = WorkerLoad(1)
+    load._slots[0], load._slots[1] = os.getppid(), 0  # the only slot: another living worker's
+    answers = asyncio.run(_run(load, 4))
+    assert [r.status_code for r in answers] == [200] * 4
+    assert all(r.headers.get("connection") != "close" for r in answers) and load._slots[1] == 0

@@ -15,12 +15,15 @@ neither counted nor closed (a client may hold a stream open there).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("openmemory.api")
 
 SLACK = 1  # requests in flight above the workers' mean before a worker hands a connection back
 CLOSE_EVERY_S = 0.02  # at most one connection handed back per worker in this time: the others re-spread first
@@ -36,18 +39,21 @@ class WorkerLoad:
         self._claiming: Any = spawn.Lock()
         self._slot: int | None = None  # this process's slot, claimed on its first request
         self._closed_at = 0.0
+        self._warned = False
 
     def __getstate__(self) -> dict[str, Any]:  # travels to the spawned workers with uvicorn's config
         return {"workers": self._workers, "slots": self._slots, "claiming": self._claiming}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._workers, self._slots, self._claiming = state["workers"], state["slots"], state["claiming"]
-        self._slot, self._closed_at = None, 0.0
+        self._slot, self._closed_at, self._warned = None, 0.0, False
 
-    def enter(self) -> int:
-        """Count a request in; returns this worker's slot (only this process writes its slot's count)."""
+    def enter(self) -> int | None:
+        """Count a request in; returns this worker's slot (only this process writes its slot's count), or None
+        when every slot is held by a living process (then nothing is counted or closed here)."""
         slot = self._slot if self._slot is not None else self._claim()
-        self._slots[2 * slot + 1] += 1
+        if slot is not None:
+            self._slots[2 * slot + 1] += 1
         return slot
 
     def leave(self, slot: int) -> None:
@@ -67,7 +73,7 @@ class WorkerLoad:
         self._closed_at = now
         return True
 
-    def _claim(self) -> int:
+    def _claim(self) -> int | None:
         """The first free slot, or one a worker that has died left behind (uvicorn starts a new one)."""
         me = os.getpid()
         with self._claiming:
@@ -77,7 +83,10 @@ class WorkerLoad:
                     self._slots[2 * slot], self._slots[2 * slot + 1] = me, 0
                     self._slot = slot
                     return slot
-        raise RuntimeError(f"more worker processes than the {self._workers} slots opm serve made")
+        if not self._warned:  # a balancing aid only: this worker serves on, uncounted
+            self._warned = True
+            log.warning("worker %d found no free load slot of %d; its connections are not spread", me, self._workers)
+        return None
 
 
 class BalanceMiddleware:
@@ -95,6 +104,9 @@ class BalanceMiddleware:
             return
         load = self.load
         slot = load.enter()
+        if slot is None:
+            await self.app(scope, receive, send)
+            return
 
         async def send_balanced(message: Message) -> None:
             if message["type"] == "http.response.start" and load.should_close(slot):

@@ -2,7 +2,7 @@
 
 The workers share one listening socket, and the kernel hands each new connection to whichever worker accepts
 first; a worker woken with several connections waiting takes them all. A client that opens its pool of
-keep-alive connections at once (``wrk -c16``, an agent framework's HTTP pool) can so leave 12 or 13 of 16 on one
+keep-alive connections at once (``wrk -c16``, an agent framework's HTTP pool) can so leave up to 15 of 16 on one
 worker, whose queue then sets the tail latency while the other worker idles (docs/benchmarks.md, target 5).
 
 Each worker counts its requests in flight in a small array that ``opm serve`` shares with every worker it

@@ -53,20 +53,17 @@ class RecallWriter:
     def flush(self) -> int:
         """Write everything pending now; returns how many memories were updated."""
         with self._writing:
-            return self._write_pending()
-
-    def _write_pending(self) -> int:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        # one transaction per owner, each memory with its own last-seen time (a server's flush holds the hits of
-        # a few hundred queries: one transaction per query time cost a write lock and a commit each)
-        by_owner: dict[str | None, list[tuple[str, float, int]]] = {}
-        for (owner, memory_id), (salience, seen_ms) in pending.items():
-            by_owner.setdefault(owner, []).append((memory_id, salience, seen_ms))
-        written = 0
-        for owner, updates in by_owner.items():
-            written += self._store.touch_memories(updates, user_id=owner)
-        return written
+            with self._lock:
+                pending, self._pending = self._pending, {}
+            # one transaction per owner, each memory with its own last-seen time (a server's flush holds the hits
+            # of a few hundred queries: one transaction per query time cost a write lock and a commit each)
+            by_owner: dict[str | None, list[tuple[str, float, int]]] = {}
+            for (owner, memory_id), (salience, seen_ms) in pending.items():
+                by_owner.setdefault(owner, []).append((memory_id, salience, seen_ms))
+            written = 0
+            for owner, updates in by_owner.items():
+                written += self._store.touch_memories(updates, user_id=owner)
+            return written
 
     def settle(self) -> None:
         """Write what is buffered before a read that shows salience; a store that cannot be written (full,

@@ -1,13 +1,13 @@
 """Query-time reinforcement, written in the background: a buffer of salience bumps flushed in batches.
 
 Every query nudges its results' salience up. Written synchronously, that is one write transaction per query:
-~0.3 ms of a query's ~6 at 100,000 memories on SQLite (and the write empties the readers' page caches), and
-under load (several server workers on one SQLite file) writers queue for the lock and SQLite's busy handler
-sleeps in millisecond steps, which shows up as tail latency. With a flush interval (the default, 50 ms) the
-bumps are coalesced and written once per interval by one thread; a memory hit twice within an interval is
-bumped once. The process's own reads that show salience (``Memory.get``, ``list``, export) and the writes that
-start from it (``update``, ``reinforce``) call ``settle`` first, so within one process nothing is read stale or
-overwritten by a bump written later.
+~0.5 ms of a query's ~5 at 100,000 memories on SQLite (benchmarks/query_phases.py; the write also empties the
+readers' page caches), and under load (several server workers on one SQLite file) writers queue for the lock
+and SQLite's busy handler sleeps in millisecond steps, which shows up as tail latency. With a flush interval
+(the default, 50 ms) the bumps are coalesced and written once per interval by one thread; a memory hit twice
+within an interval is bumped once. The process's own reads that show salience (``Memory.get``, ``list``,
+export) and the writes that start from it (``update``, ``reinforce``) call ``settle`` first, so within one
+process nothing is read stale or overwritten by a bump written later.
 """
 
 from __future__ import annotations
